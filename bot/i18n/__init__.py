@@ -1,0 +1,37 @@
+"""Every user-facing sentence, in Traditional Chinese (default) and English.
+
+`t(key, locale, **params)` looks a message up; a key missing from one catalog falls back
+to English, then to the key itself, so a gap shows up as text rather than a crash. A test
+checks that both catalogs have the same keys.
+"""
+
+from core.fields import Problem
+from core.tabular import TableError
+
+from . import en, zh_tw
+
+CATALOGS: dict[str, dict[str, str]] = {"zh-TW": zh_tw.MESSAGES, "en": en.MESSAGES}
+DEFAULT_LOCALE = "zh-TW"
+
+
+def t(key: str, locale: str = DEFAULT_LOCALE, **params: object) -> str:
+    template = CATALOGS.get(locale, {}).get(key) or en.MESSAGES.get(key) or key
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template
+
+
+def field_label(name: str, locale: str) -> str:
+    return t(f"field.{name}", locale) if f"field.{name}" in en.MESSAGES else name
+
+
+def problem_text(problem: Problem, locale: str = DEFAULT_LOCALE) -> str:
+    """`qty: 不可為負數（-3）` — the field, the rule, and the value that broke it."""
+    label = field_label(problem.field, locale) if "+" not in problem.field else problem.field
+    return t(f"problem.{problem.code}", locale, field=label, value=problem.value,
+             **problem.params)
+
+
+def table_error_text(error: TableError, locale: str = DEFAULT_LOCALE) -> str:
+    return t(f"table.{error.code}", locale, **error.params)

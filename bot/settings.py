@@ -1,0 +1,83 @@
+"""Settings from `REPLENISH_*` environment variables and an optional `replenish.toml`.
+
+Precedence: explicit arguments > environment > the TOML file > defaults. Nothing is read at
+import time: call `load_settings()` where the program starts.
+"""
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = "replenish.toml"
+Locale = Literal["zh-TW", "en"]
+
+
+class SlackSettings(BaseModel):
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+
+
+class TelegramSettings(BaseModel):
+    bot_token: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="REPLENISH_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    database_url: str = "sqlite:///replenish.db"
+    locale: Locale = "zh-TW"
+    timezone: str = "Asia/Taipei"
+    currency: str = "TWD"
+    default_location: str = "WH"
+    slack: SlackSettings = SlackSettings()
+    telegram: TelegramSettings = TelegramSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Taipei)") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings; `config_file` (or $REPLENISH_CONFIG) must exist when named."""
+    named = config_file or os.environ.get("REPLENISH_CONFIG")
+    path = Path(named) if named else Path(DEFAULT_CONFIG_FILE)
+    if named and not path.is_file():
+        raise FileNotFoundError(f"config file not found: {path}")
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=path if path.is_file() else None)
+
+    return FileSettings(**overrides)

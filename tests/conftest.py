@@ -1,0 +1,86 @@
+"""Shared fixtures: a migrated SQLite store per test, and PostgreSQL when it is there.
+
+PostgreSQL tests use REPLENISH_TEST_PG_URL (default: the local server). Each test run
+creates its own scratch database and drops it at the end. Without a reachable server the
+tests skip with the reason, except under CI=true, where they fail instead.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from bot.migrate import upgrade
+from core.store import Store, normalise_url
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TAIPEI = ZoneInfo("Asia/Taipei")
+
+
+@pytest.fixture
+def tz() -> ZoneInfo:
+    return TAIPEI
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'replenish.db'}"
+
+
+@pytest.fixture
+def store(sqlite_url: str) -> Iterator[Store]:
+    """A migrated SQLite database in a temporary folder."""
+    migrated = Store.connect(sqlite_url)
+    upgrade(migrated)
+    yield migrated
+    migrated.dispose()
+
+
+def _pg_admin_url() -> sa.URL:
+    return normalise_url(os.environ.get("REPLENISH_TEST_PG_URL", DEFAULT_PG_URL))
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[sa.URL]:
+    """A scratch PostgreSQL database for this test session, dropped afterwards."""
+    admin_url = _pg_admin_url()
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect():
+            pass
+    except Exception as exc:  # any failure to connect means "no server here"
+        admin.dispose()
+        reason = f"PostgreSQL not reachable at {admin_url.render_as_string()}: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason} (CI=true requires PostgreSQL)")
+        pytest.skip(reason)
+    name = f"replenish_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield admin_url.set(database=name)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_store(pg_server_url: sa.URL) -> Iterator[Store]:
+    """A migrated, empty PostgreSQL schema for one test."""
+    scratch = Store.connect(pg_server_url)
+    with scratch.engine.begin() as connection:
+        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA public")
+    upgrade(scratch)
+    yield scratch
+    scratch.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def any_store(request: pytest.FixtureRequest) -> Store:
+    """The same test on SQLite and on PostgreSQL."""
+    name = "store" if request.param == "sqlite" else "pg_store"
+    return request.getfixturevalue(name)
