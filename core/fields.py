@@ -71,7 +71,7 @@ def structural(name: str, column: pd.Series) -> pd.Series:
 def normalise(column: pd.Series) -> pd.Series:
     """NFKC turns full-width digits and letters (０１２, ＡＢＣ) into ASCII."""
     stripped = column.str.strip()
-    if stripped.map(str.isascii).all():
+    if not stripped.str.contains(r"[^\x00-\x7f]", regex=True).any():
         return stripped
     return stripped.map(lambda v: unicodedata.normalize("NFKC", v))
 

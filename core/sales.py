@@ -62,6 +62,23 @@ def write_sales(
     return new, len(frame) - new
 
 
+def _fill_stage(connection: sa.Connection, stage: sa.Table, frame: pd.DataFrame) -> None:
+    """Driver-level executemany: per-row SQLAlchemy processing would triple the time."""
+    if connection.dialect.name == "sqlite":  # stored as SQLAlchemy stores them: naive UTC text
+        frame = frame.assign(
+            ordered_at=frame["ordered_at"].dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f"),
+            sale_date=frame["sale_date"].astype(str),
+        )
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {stage.name} ({', '.join(_STAGE_COLUMNS)}) "
+        f"VALUES ({', '.join([marker] * len(_STAGE_COLUMNS))})"
+    )
+    for start in range(0, len(frame), _CHUNK):
+        rows = [tuple(r.values()) for r in to_records(frame.iloc[start : start + _CHUNK])]
+        connection.exec_driver_sql(sql, rows)
+
+
 def _line_frame(rows: pd.DataFrame, tz: ZoneInfo) -> pd.DataFrame:
     return pd.DataFrame(
         {

@@ -23,7 +23,7 @@ _BEGIN_OPTION = "replenish_begin"
 def normalise_url(url: str | URL) -> URL:
     """Accept the URLs people paste (`postgres://…`) and pin PostgreSQL to psycopg 3."""
     parsed = make_url(str(url).replace("postgres://", "postgresql://", 1))
-    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername != "postgresql+psycopg":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
 
@@ -87,6 +87,7 @@ class Store:
     def unit_of_work(self) -> Iterator[Session]:
         """One write transaction: committed when the block ends, rolled back on error."""
         with Session(self.writer, expire_on_commit=False) as session, session.begin():
+            session.connection()  # begin now: on SQLite this takes the write lock up front
             yield session
 
     def dispose(self) -> None:

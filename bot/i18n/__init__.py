@@ -29,8 +29,7 @@ def field_label(name: str, locale: str) -> str:
 def problem_text(problem: Problem, locale: str = DEFAULT_LOCALE) -> str:
     """`qty: 不可為負數（-3）` — the field, the rule, and the value that broke it."""
     label = field_label(problem.field, locale) if "+" not in problem.field else problem.field
-    return t(f"problem.{problem.code}", locale, field=label, value=problem.value,
-             **problem.params)
+    return t(f"problem.{problem.code}", locale, field=label, value=problem.value, **problem.params)
 
 
 def table_error_text(error: TableError, locale: str = DEFAULT_LOCALE) -> str:

@@ -56,9 +56,19 @@ MESSAGES: dict[str, str] = {
     "field.end": "end",
     "field.uplift": "uplift",
     "field.price_band_pct": "price_band_pct",
+    # tables
+    "entity.location": "locations",
+    "entity.sku": "SKUs",
+    "entity.supplier": "suppliers",
+    "entity.supplierterm": "supplier terms",
+    "entity.stocklevel": "stock snapshots",
+    "entity.salesline": "order lines",
+    "entity.salesday": "daily sales",
+    "entity.promotion": "promotions",
+    "entity.purchaseorder": "purchase orders",
     # CLI
     "cli.import.summary": (
-        "{kind}: {imported} imported, {duplicates} duplicates, {rejected} rejected"
+        "{kind}: {imported:,} imported, {duplicates:,} duplicates, {rejected:,} rejected"
     ),
     "cli.import.rejects_file": "rejected rows written to {path}",
     "cli.import.dry_run": "dry run: nothing was written",

@@ -1,0 +1,223 @@
+"""The `replenish` command line."""
+
+import json
+import shutil
+from importlib.resources import as_file, files
+from pathlib import Path
+from typing import Annotated
+
+import pydantic
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot import migrate, status
+from bot.app import App, build
+from bot.i18n import t, table_error_text
+from bot.importer import SAMPLE_ORDER, import_file
+from core.ingest import Kind
+from core.tabular import TableError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Replenish: stock, forecasts and reorder decisions for group-buying shops.",
+)
+db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
+config_app = typer.Typer(no_args_is_help=True, help="Settings.")
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (overrides settings).")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="replenish.toml to read.")]
+LangOption = Annotated[str | None, typer.Option("--lang", help="zh-TW (default) or en.")]
+EXIT_REJECTED, EXIT_REFUSED = 1, 2
+
+
+def _app(db: str | None, config: Path | None, lang: str | None, *, migrate_: bool = True) -> App:
+    """Build the app or exit with a clear message (bad settings, unreachable or old DB)."""
+    locale = lang or "zh-TW"
+    try:
+        return build(config_file=config, database_url=db, locale=lang, migrate=migrate_)
+    except (pydantic.ValidationError, FileNotFoundError) as exc:
+        errors.print(t("cli.settings_error", locale, error=exc))
+    except migrate.SchemaOutOfDateError as exc:
+        errors.print(t("cli.db.out_of_date", locale, current=exc.current, head=exc.head))
+    except sa.exc.OperationalError as exc:
+        errors.print(t("cli.db.unreachable", locale, error=exc.orig))
+    raise typer.Exit(EXIT_REFUSED)
+
+
+@app.command("import")
+def import_command(
+    kind: Annotated[Kind, typer.Argument(help="What the file holds.")],
+    file: Annotated[Path, typer.Argument(help="CSV or JSON, UTF-8 or Big5, may be .gz.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    lang: LangOption = None,
+) -> None:
+    """Import skus, suppliers, terms, stock, sales, promotions or locations from a file."""
+    application = _app(db, config, lang)
+    locale = application.locale
+    if not file.is_file():
+        errors.print(t("cli.file_not_found", locale, path=file))
+        raise typer.Exit(EXIT_REFUSED)
+    try:
+        result = import_file(application, kind, file, dry_run=dry_run)
+    except TableError as exc:
+        errors.print(
+            t("cli.import.refused", locale, path=file, reason=table_error_text(exc, locale))
+        )
+        raise typer.Exit(EXIT_REFUSED) from exc
+    summary = result.summary()
+    if as_json:
+        console.print_json(json.dumps(summary | {"dry_run": dry_run}, ensure_ascii=False))
+    else:
+        _print_import(summary, locale, dry_run)
+    if result.report.rejected:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def _print_import(summary: dict[str, object], locale: str, dry_run: bool) -> None:
+    console.print(t("cli.import.summary", locale, **summary))
+    if summary["ignored_columns"]:
+        columns = ", ".join(map(str, summary["ignored_columns"]))  # type: ignore[call-overload]
+        console.print(t("cli.import.ignored", locale, columns=columns))
+    if summary["rejects_file"]:
+        console.print(t("cli.import.rejects_file", locale, path=summary["rejects_file"]))
+    if dry_run:
+        console.print(t("cli.import.dry_run", locale))
+
+
+@app.command("status")
+def status_command(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    lang: LangOption = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show what the database holds."""
+    application = _app(db, config, lang)
+    snapshot = status.snapshot(application.store)
+    if as_json:
+        console.print_json(json.dumps(snapshot.as_dict(), ensure_ascii=False, default=str))
+        return
+    _print_status(application, snapshot)
+
+
+def _print_status(application: App, snapshot: status.Snapshot) -> None:
+    locale = application.locale
+    url = application.store.engine.url.render_as_string(hide_password=True)
+    console.print(t("cli.status.title", locale, url=url))
+    table = Table()
+    table.add_column(t("cli.status.table", locale))
+    table.add_column(t("cli.status.rows", locale), justify="right")
+    for name, count in snapshot.counts.items():
+        table.add_row(t(f"entity.{name}", locale), f"{count:,}")
+    console.print(table)
+    if snapshot.first_sale:
+        console.print(
+            t(
+                "cli.status.sales_range",
+                locale,
+                first=snapshot.first_sale,
+                last=snapshot.last_sale,
+                days=snapshot.sales_days,
+            )
+        )
+    if snapshot.stock_as_of:
+        as_of = snapshot.stock_as_of.astimezone(application.settings.tz)
+        console.print(t("cli.status.stock_as_of", locale, as_of=f"{as_of:%Y-%m-%d %H:%M %Z}"))
+
+
+@app.command("demo")
+def demo_command(
+    directory: Annotated[Path, typer.Option("--dir", help="Where the demo database goes.")] = Path(
+        "demo"
+    ),
+    lang: LangOption = None,
+) -> None:
+    """Create a fresh demo database, import the bundled sample shop and show it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    database = directory / "replenish.db"
+    for stale in directory.glob("replenish.db*"):
+        stale.unlink()
+    url = f"sqlite:///{database}"
+    application = _app(url, None, lang)
+    console.rule(t("cli.demo.title", application.locale))
+    with as_file(files("bot.data") / "sample") as sample:
+        for kind, path in sample_files(sample):
+            copy = directory / path.name
+            shutil.copyfile(path, copy)
+            result = import_file(application, kind, copy)
+            console.print(t("cli.import.summary", application.locale, **result.summary()))
+    _print_status(application, status.snapshot(application.store))
+    console.print(t("cli.demo.database", application.locale, path=database))
+    console.print(t("cli.demo.next", application.locale, url=url))
+
+
+def sample_files(folder: Path) -> list[tuple[Kind, Path]]:
+    """The bundled sample files in the order their references need."""
+    found = {p.name.split(".")[0]: p for p in folder.iterdir() if p.is_file()}
+    return [(kind, found[kind.value]) for kind in SAMPLE_ORDER if kind.value in found]
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument()] = "head",
+    db: DbOption = None,
+    config: ConfigOption = None,
+    lang: LangOption = None,
+) -> None:
+    """Bring the database schema up to date (safe to run again)."""
+    application = _app(db, config, lang, migrate_=False)
+    migrate.upgrade(application.store, revision)
+    current = migrate.current_revision(application.store)
+    console.print(t("cli.db.upgraded", application.locale, revision=current))
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="e.g. base or -1")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    lang: LangOption = None,
+) -> None:
+    """Step the schema back (destroys data in dropped tables)."""
+    application = _app(db, config, lang, migrate_=False)
+    migrate.downgrade(application.store, revision)
+    current = migrate.current_revision(application.store)
+    console.print(t("cli.db.downgraded", application.locale, revision=current or "base"))
+
+
+@db_app.command("current")
+def db_current(db: DbOption = None, config: ConfigOption = None, lang: LangOption = None) -> None:
+    """Show the schema revision of the database and the one the code expects."""
+    application = _app(db, config, lang, migrate_=False)
+    store = application.store
+    console.print(
+        t(
+            "cli.db.current",
+            application.locale,
+            current=migrate.current_revision(store) or "-",
+            head=migrate.head_revision(store),
+        )
+    )
+
+
+@config_app.command("show")
+def config_show(config: ConfigOption = None, lang: LangOption = None) -> None:
+    """Print the settings in force; secrets are shown masked."""
+    application = _app(None, config, lang, migrate_=False)
+    console.print(t("cli.config.title", application.locale))
+    console.print_json(application.settings.model_dump_json())
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,57 @@
+"""Alembic upgrade/downgrade on SQLite and PostgreSQL, and no drift from the models."""
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel
+
+import core.models  # noqa: F401 - registers the tables
+from bot import migrate
+from core.store import Store
+
+
+def _drift(store: Store) -> list[object]:
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, SQLModel.metadata)
+
+
+def _tables(store: Store) -> set[str]:
+    return set(sa.inspect(store.engine).get_table_names()) - {"alembic_version"}
+
+
+def test_upgrade_creates_every_model_table_without_drift(any_store: Store) -> None:
+    assert _tables(any_store) == set(SQLModel.metadata.tables)
+    assert migrate.current_revision(any_store) == migrate.head_revision(any_store)
+    assert _drift(any_store) == []
+
+
+def test_downgrade_to_base_and_back(any_store: Store) -> None:
+    migrate.downgrade(any_store, "base")
+    assert _tables(any_store) == set()
+    assert migrate.current_revision(any_store) is None
+    migrate.upgrade(any_store)
+    assert _tables(any_store) == set(SQLModel.metadata.tables)
+    assert _drift(any_store) == []
+
+
+def test_fresh_sqlite_file_is_created_on_first_use(sqlite_url: str) -> None:
+    store = Store.connect(sqlite_url)
+    assert migrate.is_fresh_sqlite(store)
+    migrate.ensure_schema(store)
+    assert migrate.current_revision(store) == migrate.head_revision(store)
+    migrate.ensure_schema(store)  # a second use changes nothing
+    store.dispose()
+
+
+def test_an_old_schema_is_refused_not_silently_used(store: Store) -> None:
+    migrate.downgrade(store, "base")
+    with store.engine.begin() as connection:  # a database from some other program
+        connection.exec_driver_sql("CREATE TABLE unrelated (id INTEGER)")
+    try:
+        migrate.ensure_schema(store)
+    except migrate.SchemaOutOfDateError as exc:
+        assert exc.current is None
+        assert exc.head == migrate.head_revision(store)
+    else:
+        raise AssertionError("ensure_schema accepted a database without our schema")
