@@ -1,5 +1,6 @@
 """Alembic upgrade/downgrade on SQLite and PostgreSQL, and no drift from the models."""
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -48,10 +49,7 @@ def test_an_old_schema_is_refused_not_silently_used(store: Store) -> None:
     migrate.downgrade(store, "base")
     with store.engine.begin() as connection:  # a database from some other program
         connection.exec_driver_sql("CREATE TABLE unrelated (id INTEGER)")
-    try:
+    with pytest.raises(migrate.SchemaOutOfDateError) as caught:
         migrate.ensure_schema(store)
-    except migrate.SchemaOutOfDateError as exc:
-        assert exc.current is None
-        assert exc.head == migrate.head_revision(store)
-    else:
-        raise AssertionError("ensure_schema accepted a database without our schema")
+    assert caught.value.current is None
+    assert caught.value.head == migrate.head_revision(store)

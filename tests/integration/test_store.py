@@ -26,11 +26,16 @@ def test_foreign_keys_are_enforced(store: Store) -> None:
         session.add(StockLevel(sku_id=999, location_id=999, on_hand=1, as_of=sa.func.now()))
 
 
-def test_unit_of_work_rolls_back_on_error(store: Store) -> None:
-    with pytest.raises(RuntimeError), store.unit_of_work() as session:
+def _add_sku_then_fail(store: Store) -> None:
+    with store.unit_of_work() as session:
         session.add(Sku(code="A1", name="鮮乳"))
         session.flush()
         raise RuntimeError("boom")
+
+
+def test_unit_of_work_rolls_back_on_error(store: Store) -> None:
+    with pytest.raises(RuntimeError):
+        _add_sku_then_fail(store)
     with store.read() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Sku)) == 0
 
