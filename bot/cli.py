@@ -16,7 +16,7 @@ from bot import migrate, status
 from bot.app import App, build
 from bot.i18n import t, table_error_text
 from bot.importer import SAMPLE_ORDER, import_file
-from core.ingest import Kind
+from core.ingest import SPECS, Kind
 from core.tabular import TableError
 
 app = typer.Typer(
@@ -93,6 +93,23 @@ def _print_import(summary: dict[str, object], locale: str, dry_run: bool) -> Non
         console.print(t("cli.import.rejects_file", locale, path=summary["rejects_file"]))
     if dry_run:
         console.print(t("cli.import.dry_run", locale))
+
+
+@app.command("formats")
+def formats_command(
+    kind: Annotated[Kind | None, typer.Argument(help="One kind; all when omitted.")] = None,
+    lang: LangOption = None,
+) -> None:
+    """List the columns each import kind takes, with their Chinese and English aliases."""
+    locale = lang or "zh-TW"
+    for shown in [kind] if kind else list(Kind):
+        table = Table(title=shown.value, title_justify="left")
+        for header in ("cli.formats.column", "cli.formats.required", "cli.formats.aliases"):
+            table.add_column(t(header, locale))
+        for spec in SPECS[shown]:
+            required = t("cli.formats.yes", locale) if spec.required else ""
+            table.add_row(spec.name, required, ", ".join(spec.aliases[1:]))
+        console.print(table)
 
 
 @app.command("status")

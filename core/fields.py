@@ -127,9 +127,13 @@ def ratio(name: str, column: pd.Series) -> Parsed:
     return Parsed(numbers.where(problems.isna()), problems)
 
 
-_ROC_DATE = re.compile(r"^(?:民國)?\s*(\d{2,3})[/.\-年](\d{1,2})[/.\-月](\d{1,2})日?(.*)$")
+_ROC_DATE = re.compile(
+    r"^(?:民國)?\s*(\d{2,3})\s*[/.\-年]\s*(\d{1,2})\s*[/.\-月]\s*(\d{1,2})\s*日?(.*)$"
+)
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
+# Year, month and day all written out: "2026" or "2026-11" alone is no day.
+_HAS_DAY = re.compile(r"^(?:民國)?\s*(?:\d{8}|\d{2,4}\D+\d{1,2}\D+\d{1,2})(?:\D|$)")
 
 
 def _slow_timestamp(value: str) -> pd.Timestamp | None:
@@ -145,20 +149,30 @@ def _slow_timestamp(value: str) -> pd.Timestamp | None:
         parsed = pd.Timestamp(value.replace("/", "-"))
     except (ValueError, OverflowError):
         return None
-    return None if pd.isna(parsed) else parsed
+    return None if pd.isna(parsed) or parsed.tzinfo is not None else parsed
+
+
+def _iso_times(values: pd.Series) -> pd.Series:
+    """The fast vectorised path: ISO 8601 without a zone; NaT for everything else."""
+    none = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    try:
+        fast = pd.to_datetime(values, format="ISO8601", errors="coerce")
+    except ValueError:  # cells with different zones in a column meant to have none
+        return none
+    if fast.dt.tz is not None:
+        return none
+    return fast.astype("datetime64[us]")
 
 
 def _parse_times(values: pd.Series) -> pd.Series:
     """Naive timestamps from strings; the fast vectorised path first, per cell for the rest."""
-    fast = pd.to_datetime(values, format="ISO8601", errors="coerce")
-    if fast.dt.tz is not None:  # pragma: no cover - zone suffixes are split off before
-        fast = fast.dt.tz_localize(None)
+    fast = _iso_times(values)
     missing = fast.isna() & (values != "")
     if missing.any():
         slow = values[missing].map(_slow_timestamp)
-        fast = fast.astype("datetime64[us]")
         fast[missing] = pd.to_datetime(slow, errors="coerce").astype("datetime64[us]")
-    return fast
+    no_day = fast.notna() & ~values.str.contains(_HAS_DAY, regex=True)
+    return fast.mask(no_day)
 
 
 def local_timestamp(name: str, column: pd.Series, tz: ZoneInfo) -> Parsed:

@@ -137,12 +137,10 @@ def _check_references(kind: Kind, validated: Validated, context: _Context) -> Va
 def _promotion_problems(rows: pd.DataFrame) -> pd.Series:
     has_sku, has_category = rows["sku"] != "", rows["category"] != ""
     both_or_neither = has_sku == has_category
-    no_dates = rows["start"].isna() | rows["end"].isna()
-    backwards = ~no_dates & (rows["end"] < rows["start"])
+    backwards = rows["end"] < rows["start"]
     cells = rows["name"]
     return f._first(
         f._problems("sku", cells, both_or_neither, "sku_or_category"),
-        f._problems("start", cells, no_dates, "missing"),
         f._problems("end", cells, backwards, "end_before_start"),
         f._problems("uplift", cells, rows["uplift"].fillna(1) <= 0, "zero"),
     )

@@ -239,10 +239,10 @@ SPECS: dict[Kind, tuple[FieldSpec, ...]] = {
         _spec(
             "name", "text", "promotion", "campaign", "活動名稱", "活動", "檔期名稱", required=True
         ),
-        _spec("sku", "code", "品號", "商品編號", "料號"),
+        _spec("sku", "code", *SKU.aliases[1:]),
         _spec("category", "text", "分類", "類別", "商品分類"),
-        _spec("start", "date", "start_date", "from", "開始日期", "開始"),
-        _spec("end", "date", "end_date", "to", "結束日期", "結束"),
+        _spec("start", "date", "start_date", "from", "開始日期", "開始", required=True),
+        _spec("end", "date", "end_date", "to", "結束日期", "結束", required=True),
         _spec("uplift", "ratio", "expected_uplift", "預期提升", "預估倍數", "提升倍數"),
     ),
 }

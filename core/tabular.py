@@ -10,6 +10,8 @@ import csv
 import gzip
 import io
 import json
+import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -63,7 +65,7 @@ def read_table(data: bytes, *, name: str = "") -> RawTable:
 def _gunzip(data: bytes) -> bytes:
     try:
         return gzip.decompress(data)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise TableError("gzip_damaged", f"the gzip file is damaged: {exc}") from exc
 
 
@@ -79,18 +81,39 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as utf8_error:
-        for encoding in LEGACY_ENCODINGS:
+        line = data[: utf8_error.start].count(b"\n") + 1
+        legacy = () if _has_utf8_chinese_line(data) else LEGACY_ENCODINGS
+        for encoding in legacy:
             try:
                 return data.decode(encoding), encoding
             except UnicodeDecodeError:
                 continue
-        line = data[: utf8_error.start].count(b"\n") + 1
         raise TableError(
             "bad_encoding",
             f"line {line}: the file is neither UTF-8 nor Big5 (mixed encodings?); "
             "save it again as UTF-8",
             line=line,
         ) from utf8_error
+
+
+_CHINESE = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+
+
+def _has_utf8_chinese_line(data: bytes) -> bool:
+    """A line of Chinese in valid UTF-8 inside a non-UTF-8 file: two encodings mixed.
+
+    Big5 text practically never forms valid UTF-8 Chinese, so decoding such a file as
+    Big5 would turn its UTF-8 lines into nonsense; better to refuse it.
+    """
+    for line in data.splitlines():
+        if line.isascii():
+            continue
+        try:
+            if _CHINESE.search(line.decode("utf-8")):
+                return True
+        except UnicodeDecodeError:
+            continue
+    return False
 
 
 def _strict(data: bytes, encoding: str) -> str:
@@ -109,45 +132,112 @@ def _looks_like_json(text: str, name: str) -> bool:
     return text.lstrip()[:1] in ("[", "{")
 
 
+_LEADING_BLANK_LINES = re.compile(r"(?:[ \t]*(?:\r\n|\r|\n))*")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def _read_csv(text: str, encoding: str) -> RawTable:
-    if not text.strip():
+    text = text.lstrip("\ufeff")
+    skipped = _LEADING_BLANK_LINES.match(text)
+    body = text[skipped.end() if skipped else 0 :]
+    if not body.strip():
         raise TableError("empty_file", "the file is empty")
-    header_line = text.lstrip("\ufeff").split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=header_line.count)
+    first_line = _LINE_BREAK.split(body, maxsplit=1)[0]
+    delimiter = max((",", "\t", ";"), key=first_line.count)
+    cells, lines = _csv_cells(body, delimiter)
+    lines = lines + _count_lines(text[: len(text) - len(body)])
+    header = [str(c).strip().lstrip("\ufeff") for c in cells.iloc[0]]
+    frame = cells.iloc[1:].set_axis(header, axis=1)
+    blank = (frame == "").all(axis=1).to_numpy()
+    rows = pd.Series(lines[1:][~blank], dtype="int64")
+    return RawTable(frame[~blank].reset_index(drop=True), rows, "csv", encoding)
+
+
+def _count_lines(text: str) -> int:
+    return len(_LINE_BREAK.findall(text))
+
+
+def _csv_cells(body: str, delimiter: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every record (the header too) as strings, and the line each record starts on."""
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
+        cells = pd.read_csv(
+            io.StringIO(body),
             sep=delimiter,
+            header=None,
             dtype=str,
             keep_default_na=False,
             skip_blank_lines=False,
-            skipinitialspace=False,
             quoting=csv.QUOTE_MINIMAL,
             on_bad_lines="error",
             engine="c",
         )
-    except (pd.errors.ParserError, csv.Error) as exc:
-        raise TableError("bad_csv", f"not a readable CSV file: {exc}", detail=str(exc)) from exc
-    rows = pd.Series(frame.index + 2, index=frame.index)  # header is line 1
-    blank = (frame == "").all(axis=1)
-    frame, rows = frame[~blank], rows[~blank]
-    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
-    return RawTable(frame.reset_index(drop=True), rows.reset_index(drop=True), "csv", encoding)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+        raise _bad_csv(str(exc).strip()) from exc
+    physical = _count_lines(body) + (not body.endswith(("\n", "\r")))
+    if len(cells) == physical:
+        return cells, np.arange(1, physical + 1)
+    return _csv_cells_spanning_lines(body, delimiter)
+
+
+def _csv_cells_spanning_lines(body: str, delimiter: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The slower reader for files where a quoted cell holds a line break."""
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
+    records: list[list[str]] = []
+    starts: list[int] = []
+    last_line = 0
+    try:
+        for record in reader:
+            starts.append(last_line + 1)
+            last_line = reader.line_num
+            records.append(record)
+    except csv.Error as exc:
+        raise _bad_csv(str(exc).strip()) from exc
+    width = len(records[0])
+    for line, record in zip(starts, records, strict=True):
+        if len(record) > width:
+            raise _bad_csv(f"expected {width} fields in line {line}, saw {len(record)}")
+    padded = [record + [""] * (width - len(record)) for record in records]
+    return pd.DataFrame(padded, dtype=str), np.array(starts)
+
+
+def _bad_csv(detail: str) -> TableError:
+    return TableError("bad_csv", f"not a readable CSV file: {detail}", detail=detail)
 
 
 def _read_json(text: str, encoding: str) -> RawTable:
     try:
         document = json.loads(text, object_pairs_hook=_pairs_keeping_duplicates)
     except json.JSONDecodeError as exc:
-        raise TableError(
-            "bad_json", f"line {exc.lineno}: not valid JSON ({exc.msg})", line=exc.lineno
-        ) from exc
+        raise _bad_json(exc.lineno, exc.msg) from exc
+    except RecursionError as exc:
+        raise _bad_json(1, "nested too deeply") from exc
     records = _records_of(document)
     columns = _column_order(records)
     cells = [[_cell_text(record, column) for column in columns] for record in records]
+    _require_unicode(text, [columns, *cells])
     frame = pd.DataFrame(cells, columns=columns, dtype=object)
     rows = pd.Series(range(1, len(records) + 1))
     return RawTable(frame, rows, "json", encoding)
+
+
+def _bad_json(line: int, reason: str) -> TableError:
+    return TableError("bad_json", f"line {line}: not valid JSON ({reason})", line=line)
+
+
+_SURROGATE_ESCAPE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
+)
+
+
+def _require_unicode(text: str, rows: list[list[str]]) -> None:
+    """Refuse a `\\ud800` escape that pairs with nothing: it is no character at all."""
+    try:
+        "".join("".join(row) for row in rows).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        lone = (m for m in _SURROGATE_ESCAPE.finditer(text) if len(m.group()) == 6)
+        where = next(lone, None)
+        line = text.count("\n", 0, where.start()) + 1 if where else 1
+        raise _bad_json(line, "a \\u escape that is half of a character") from exc
 
 
 class _Pairs(list[tuple[str, Any]]):
