@@ -69,11 +69,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         sku_file, sales_file = write_files(folder, args.lines, args.skus)
+        size_mb = sales_file.stat().st_size / 1e6
         db = f"sqlite:///{folder / 'bench.db'}"
         run_import("skus", sku_file, db)
         first, summary, peak = run_import("sales", sales_file, db)
         again, resummary, _ = run_import("sales", sales_file, db)
-    size_mb = sales_file.stat().st_size / 1e6 if sales_file.exists() else 0
     print(
         f"machine: {platform.machine()}, {platform.python_implementation()} "
         f"{platform.python_version()}, {platform.platform()}"

@@ -18,7 +18,7 @@ import pandas as pd
 from core.tabular import DUPLICATE_FIELD, MAX_CELL_CHARS, NOT_SCALAR
 
 MAX_QUANTITY = 1_000_000_000
-MAX_MONEY = 1_000_000_000_000
+MAX_MONEY = 999_999_999_999  # Numeric(14, 2) holds twelve digits before the point
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,12 @@ def normalise(column: pd.Series) -> pd.Series:
     return stripped.map(lambda v: unicodedata.normalize("NFKC", v))
 
 
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
 def text(name: str, column: pd.Series) -> Parsed:
-    values = column.str.strip()
+    """Free text, stripped of control characters (a NUL cannot even be stored)."""
+    values = column.str.replace(_CONTROL, "", regex=True).str.strip()
     return Parsed(values, structural(name, column))
 
 

@@ -30,6 +30,7 @@ from core.models import (
     Location,
     LocationKind,
     Promotion,
+    SalesLine,
     Sku,
     StockLevel,
     Supplier,
@@ -123,15 +124,26 @@ def _check_references(kind: Kind, validated: Validated, context: _Context) -> Va
             rows, "location", context.locations, "unknown_location"
         )
         checks.append(problem)
-        if (rows["location"] == "").any():
-            rows.loc[rows["location"] == "", "location_id"] = context.default_location_id()
+        blank = rows["location"] == ""
+        if blank.any():  # the default location, also when the key is checked for repeats
+            rows.loc[blank, "location_id"] = context.default_location_id()
+            rows.loc[blank, "location"] = context.default_location
     if kind is Kind.PROMOTIONS:
         checks.append(_promotion_problems(rows))
-    if kind is Kind.SALES:
-        # Without a line column, lines are numbered in file order within each order.
-        implicit = rows.groupby("order_id", sort=False).cumcount() + 1
-        rows["line"] = rows["line"].fillna(implicit).astype("Int64")
-    return reject_where(validated, f._first(*checks)) if checks else validated
+    checks.append(_length_problems(MODELS[kind], rows))
+    return reject_where(validated, f._first(*checks))
+
+
+def _length_problems(model: type[SQLModel], rows: pd.DataFrame) -> pd.Series:
+    """Text longer than its column holds (PostgreSQL would refuse the whole file)."""
+    columns = model.__table__.c  # type: ignore[attr-defined]
+    checks = [pd.Series(None, index=rows.index, dtype=object)]
+    for name in rows.columns:
+        kind = columns[name].type if name in columns else None
+        if isinstance(kind, sa.String) and kind.length and pd.api.types.is_string_dtype(rows[name]):
+            too_long = rows[name].str.len() > kind.length
+            checks.append(f._problems(name, rows[name], too_long, "too_long"))
+    return f._first(*checks)
 
 
 def _promotion_problems(rows: pd.DataFrame) -> pd.Series:
@@ -287,6 +299,16 @@ def current_stock(session: Session) -> pd.DataFrame:
         columns=["sku_id", "location_id", "on_hand", "reserved", "as_of"],
     )
 
+
+MODELS: dict[Kind, type[SQLModel]] = {
+    Kind.LOCATIONS: Location,
+    Kind.SKUS: Sku,
+    Kind.SUPPLIERS: Supplier,
+    Kind.TERMS: SupplierTerm,
+    Kind.STOCK: StockLevel,
+    Kind.PROMOTIONS: Promotion,
+    Kind.SALES: SalesLine,
+}
 
 WRITERS = {
     Kind.LOCATIONS: _write_locations,

@@ -353,10 +353,22 @@ def validate(table: RawTable, kind: Kind, tz: ZoneInfo) -> Validated:
         )
         typed[spec.name] = _with_default(parsed.values, cells, spec)
     rows = pd.DataFrame(typed).assign(row=table.rows.to_numpy())
+    if kind is Kind.SALES:
+        rows = _number_lines(rows)
     source = table.frame.set_axis(table.rows.to_numpy())
     ignored = tuple(c for c in table.frame.columns if c not in mapping)
     empty = Validated(rows, source.iloc[:0].assign(row=[], problem=[]), source, ignored)
     return reject_where(empty, f._first(*problems))
+
+
+def _number_lines(rows: pd.DataFrame) -> pd.DataFrame:
+    """Without a line column, lines are numbered in file order within each order.
+
+    Every row of the file counts, rejected ones too, so fixing a rejected row and importing
+    the file again gives each line the number it had the first time.
+    """
+    implicit = rows.groupby("order_id", sort=False).cumcount() + 1
+    return rows.assign(line=rows["line"].fillna(implicit).astype("Int64"))
 
 
 def _with_default(values: pd.Series, cells: pd.Series, spec: FieldSpec) -> pd.Series:
@@ -396,7 +408,8 @@ def duplicate_keys(rows: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
     out = pd.Series(None, index=rows.index, dtype=object)
     if repeated.any():
         first = rows.groupby(columns, dropna=False, sort=False)["row"].transform("first")
-        shown = rows[columns].astype(str).agg(" / ".join, axis=1)
+        keys = rows[columns].astype(object)
+        shown = keys.where(keys.notna(), "").astype(str).agg(" / ".join, axis=1)
         out[repeated] = [
             Problem("duplicate_key", "+".join(key), value, {"row": str(row)})
             for value, row in zip(shown[repeated], first[repeated], strict=True)
