@@ -132,7 +132,7 @@ def ratio(name: str, column: pd.Series) -> Parsed:
 
 
 _ROC_DATE = re.compile(
-    r"^(?:民國)?\s*(\d{2,3})\s*[/.\-年]\s*(\d{1,2})\s*[/.\-月]\s*(\d{1,2})\s*日?(.*)$"
+    r"^(?:民國)?\s*(\d{2,3})\s*[/.\-年]\s*(\d{1,2})\s*[/.\-月]\s*(\d{1,2})(?:\s*日)?(.*)$"
 )
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
@@ -195,9 +195,8 @@ def local_timestamp(name: str, column: pd.Series, tz: ZoneInfo) -> Parsed:
         result[zoned] = aware.astype("datetime64[us, UTC]")
     out_of_range = result.notna() & ((result.dt.year < 2000) | (result.dt.year > 2100))
     bad = (result.isna() & (values != "")) | out_of_range
-    return Parsed(
-        result, _first(structural(name, column), _problems(name, column, bad, "bad_date"))
-    )
+    problems = _first(structural(name, column), _problems(name, column, bad, "bad_date"))
+    return Parsed(result.where(problems.isna()), problems)
 
 
 def local_date(name: str, column: pd.Series) -> Parsed:
