@@ -34,8 +34,9 @@ def is_holiday(days: pd.DatetimeIndex | pd.Series, country: str = "TW") -> np.nd
     return np.isin(values, public_holidays(years, country))
 
 
-def add_working_days(start: np.ndarray | date, days: np.ndarray | float,
-                     country: str = "TW") -> np.ndarray:
+def add_working_days(
+    start: np.ndarray | date, days: np.ndarray | float, country: str = "TW"
+) -> np.ndarray:
     """The working day `days` working days after `start` (vectorised; partial days round up).
 
     An order placed on a non-working day starts counting from the next working day.
@@ -43,12 +44,13 @@ def add_working_days(start: np.ndarray | date, days: np.ndarray | float,
     starts = np.asarray(start, dtype="datetime64[D]")
     counts = np.ceil(np.asarray(days, dtype="float64")).astype("int64")
     first_year = int(str(starts.min())[:4])
-    calendar = np.busdaycalendar(weekmask=WEEKMASK,
-                                 holidays=public_holidays(range(first_year, first_year + 3),
-                                                          country))
+    calendar = np.busdaycalendar(
+        weekmask=WEEKMASK, holidays=public_holidays(range(first_year, first_year + 3), country)
+    )
     return np.busday_offset(starts, counts, roll="forward", busdaycal=calendar)
 
 
 def calendar_days_between(start: np.ndarray | date, end: np.ndarray) -> np.ndarray:
-    return (np.asarray(end, dtype="datetime64[D]")
-            - np.asarray(start, dtype="datetime64[D]")).astype("int64")
+    return (
+        np.asarray(end, dtype="datetime64[D]") - np.asarray(start, dtype="datetime64[D]")
+    ).astype("int64")

@@ -198,8 +198,12 @@ class SalesDay(SQLModel, table=True):
 # --- purchasing ---------------------------------------------------------------------------
 
 
+# Optimistic locking: two managers approving at once → one wins, one is told who did.
+_PO_VERSION = sa.Column("version", sa.Integer, nullable=False)
+
+
 class PurchaseOrder(SQLModel, table=True):
-    __mapper_args__ = {"version_id_col": "version"}
+    __mapper_args__ = {"version_id_col": _PO_VERSION}
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(unique=True, index=True, max_length=32)
@@ -219,7 +223,7 @@ class PurchaseOrder(SQLModel, table=True):
     received_at: datetime | None = None
     closed_at: datetime | None = None
     expected_arrival: date | None = None
-    version: int = Field(default=1, sa_column_kwargs={"nullable": False})
+    version: int = Field(default=1, sa_column=_PO_VERSION)
 
 
 class PoLine(SQLModel, table=True):

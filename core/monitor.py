@@ -1,0 +1,218 @@
+"""The monitor pass: database state in, alerts opened/updated/resolved and draft POs out.
+
+It is idempotent: a second pass over unchanged data changes nothing. Alerts are kept one
+live row per dedupe key and resolved when their condition clears; draft POs are one per
+supplier, and a SKU already on an open PO never gets a second line.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from core.models import (
+    Alert,
+    AlertStatus,
+    AuditEvent,
+    PoLine,
+    PoStatus,
+    PurchaseOrder,
+    utcnow,
+)
+from core.planner import PlanParams, plan
+from core.signals import overdue_pos, sku_signals
+from core.state import load_state
+
+LIVE = (AlertStatus.OPEN, AlertStatus.SNOOZED)
+DETAIL_COLUMNS = (
+    "position",
+    "reorder_point",
+    "days_of_cover",
+    "daily_demand",
+    "order_qty",
+    "lead_time_days",
+    "pick_colour",
+)
+
+
+@dataclass
+class MonitorResult:
+    opened: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    drafted: list[dict[str, Any]] = field(default_factory=list)  # one per PO touched
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "opened": self.opened,
+            "updated": self.updated,
+            "resolved": self.resolved,
+            "drafted": self.drafted,
+        }
+
+
+def monitor_pass(
+    session: Session, as_of: date, *, tz: ZoneInfo, params: PlanParams | None = None
+) -> tuple[MonitorResult, pd.DataFrame]:
+    """Plan every SKU and bring alerts and draft POs in line with the plan (one transaction,
+    the caller's unit of work)."""
+    p = params or PlanParams()
+    _serialise(session)
+    state = load_state(session, as_of, history_days=p.history_days, tz=tz)
+    planned = plan(state, p)
+    result = MonitorResult()
+    wanted = _wanted_alerts(session, planned, as_of)
+    _reconcile_alerts(session, wanted, result)
+    _draft_orders(session, planned, state.open_po_skus, as_of, result)
+    return result, planned
+
+
+def _serialise(session: Session) -> None:
+    """One pass at a time on PostgreSQL (SQLite's BEGIN IMMEDIATE already does this)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('replenish.monitor'))"))
+
+
+def _wanted_alerts(session: Session, planned: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    live = sku_signals(planned)
+    details = planned.set_index("sku_id")[list(DETAIL_COLUMNS)]
+    live["details"] = [_details(details.loc[sku_id]) for sku_id in live["sku_id"]]
+    overdue = overdue_pos(_open_pos(session), as_of)
+    overdue = overdue.assign(
+        sku_id=None,
+        details=[
+            {"po": number, "expected_arrival": str(day)}
+            for number, day in zip(overdue["number"], overdue["expected_arrival"], strict=True)
+        ],
+    )
+    columns = ["kind", "sku_id", "severity", "dedupe_key", "details"]
+    return pd.concat([live[columns], overdue[columns]], ignore_index=True)
+
+
+def _details(row: pd.Series) -> dict[str, Any]:
+    """JSON-safe and rounded, so an unchanged condition compares equal on the next pass."""
+    out: dict[str, Any] = {}
+    for name, value in row.items():
+        out[str(name)] = round(float(value), 2) if isinstance(value, float | int) else str(value)
+    return out
+
+
+def _open_pos(session: Session) -> pd.DataFrame:
+    query = select(PurchaseOrder.number, PurchaseOrder.expected_arrival).where(
+        PurchaseOrder.status.in_((PoStatus.SENT, PoStatus.CONFIRMED))
+    )
+    return pd.DataFrame(session.execute(query).all(), columns=["number", "expected_arrival"])
+
+
+def _reconcile_alerts(session: Session, wanted: pd.DataFrame, result: MonitorResult) -> None:
+    live = {a.dedupe_key: a for a in session.scalars(select(Alert).where(Alert.status.in_(LIVE)))}
+    now = utcnow()
+    for row in wanted.itertuples(index=False):
+        alert = live.pop(row.dedupe_key, None)
+        if alert is None:
+            session.add(
+                Alert(
+                    kind=row.kind,
+                    sku_id=_int_or_none(row.sku_id),
+                    severity=row.severity,
+                    dedupe_key=row.dedupe_key,
+                    details=row.details,
+                    opened_at=now,
+                    updated_at=now,
+                )
+            )
+            result.opened.append(row.dedupe_key)
+        elif alert.details != row.details or alert.severity != row.severity:
+            alert.details, alert.severity, alert.updated_at = row.details, row.severity, now
+            result.updated.append(row.dedupe_key)
+    for key, alert in live.items():  # conditions that cleared
+        alert.status, alert.resolved_at, alert.updated_at = AlertStatus.RESOLVED, now, now
+        result.resolved.append(key)
+    _audit(session, "alert.opened", "alert", result.opened)
+    _audit(session, "alert.resolved", "alert", result.resolved)
+
+
+def _int_or_none(value: object) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)  # type: ignore[call-overload]
+
+
+def _draft_orders(
+    session: Session,
+    planned: pd.DataFrame,
+    open_po_skus: frozenset[int],
+    as_of: date,
+    result: MonitorResult,
+) -> None:
+    needed = planned[
+        (planned["order_qty"] > 0)
+        & planned["supplier_id"].notna()
+        & ~planned["sku_id"].isin(open_po_skus)
+    ]
+    for supplier_id, lines in needed.groupby("supplier_id", sort=True):
+        po = _open_draft(session, int(supplier_id), as_of)
+        for line in lines.itertuples(index=False):
+            session.add(
+                PoLine(
+                    po_id=po.id,
+                    sku_id=int(line.sku_id),
+                    qty=int(line.order_qty),
+                    unit_price=Decimal(str(line.unit_price)),
+                )
+            )
+        session.flush()
+        po.total = _total(session, po)
+        result.drafted.append(
+            {
+                "po": po.number,
+                "supplier": str(lines["supplier"].iloc[0]),
+                "lines": len(lines),
+                "total": float(po.total),
+            }
+        )
+        _audit(
+            session,
+            "po.drafted",
+            "purchase_order",
+            [po.number],
+            lines=[str(sku) for sku in lines["sku"]],
+        )
+
+
+def _open_draft(session: Session, supplier_id: int, as_of: date) -> PurchaseOrder:
+    """The supplier's open draft, or a new one: never two drafts for one supplier."""
+    draft = session.scalars(
+        select(PurchaseOrder).where(
+            PurchaseOrder.supplier_id == supplier_id, PurchaseOrder.status == PoStatus.DRAFT
+        )
+    ).first()
+    if draft is None:
+        draft = PurchaseOrder(number=_next_number(session, as_of), supplier_id=supplier_id)
+        session.add(draft)
+        session.flush()
+    return draft
+
+
+def _next_number(session: Session, as_of: date) -> str:
+    prefix = f"PO{as_of:%Y%m%d}-"
+    taken = (
+        session.scalar(select(sa.func.count()).where(PurchaseOrder.number.startswith(prefix))) or 0
+    )
+    return f"{prefix}{taken + 1:03d}"
+
+
+def _total(session: Session, po: PurchaseOrder) -> Decimal:
+    total = session.scalar(
+        select(sa.func.sum(PoLine.qty * PoLine.unit_price)).where(PoLine.po_id == po.id)
+    )
+    return Decimal(str(total or 0)).quantize(Decimal("0.01"))
+
+
+def _audit(session: Session, action: str, entity: str, ids: Iterable[str], **data: Any) -> None:
+    for entity_id in ids:
+        session.add(AuditEvent(action=action, entity=entity, entity_id=entity_id, data=data))

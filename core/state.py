@@ -1,0 +1,251 @@
+"""Read what the planner needs from the database, as arrays and frames.
+
+Everything here is bulk SQL: one query per kind of fact, turned into dense (SKU × day)
+matrices with numpy, so that reading 100,000 SKUs × 365 days stays a matter of seconds.
+Days are the shop's business days (SalesDay.day); SKU rows follow `skus.sku_id` order.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from core.models import (
+    Location,
+    LocationKind,
+    PoLine,
+    PoStatus,
+    Promotion,
+    PurchaseOrder,
+    SalesDay,
+    Sku,
+    StockLevel,
+    Supplier,
+    SupplierTerm,
+)
+
+# POs whose goods are on their way: they count in the inventory position.
+ON_ORDER_STATUSES = (PoStatus.APPROVED, PoStatus.SENT, PoStatus.CONFIRMED)
+# POs that still may bring goods for a SKU: the planner never drafts a second line for it.
+OPEN_STATUSES = (PoStatus.DRAFT, PoStatus.PENDING_APPROVAL, *ON_ORDER_STATUSES)
+
+
+@dataclass(frozen=True)
+class ShopState:
+    """The shop as of one day: positions, terms, history and announced promotions."""
+
+    as_of: date
+    skus: pd.DataFrame  # sku_id, code, name, category, unit_cost
+    terms: pd.DataFrame  # sku_id, supplier_id, rank, lead_time_days, … (SupplierTerm)
+    stock: pd.DataFrame  # sku_id, on_hand, reserved, on_order (aligned with skus)
+    dates: pd.DatetimeIndex  # history days, the last one is as_of
+    sales: np.ndarray  # (n, T) units sold per day
+    available: np.ndarray  # (n, T) False where the SKU was out of stock all day
+    past_uplift: np.ndarray  # (n, T) the uplift of a promotion running that day, else 1
+    promotions: pd.DataFrame  # sku_id, start_date, end_date, uplift (announced, may be NaN)
+    open_po_skus: frozenset[int]  # SKUs already on an open PO (draft … confirmed)
+
+
+def load_state(
+    session: Session, as_of: date, *, history_days: int = 365, tz: ZoneInfo | None = None
+) -> ShopState:
+    skus = _skus(session)
+    index = pd.Index(skus["sku_id"])
+    dates = pd.date_range(end=pd.Timestamp(as_of), periods=history_days, freq="D")
+    sales = _sales_matrix(session, index, dates)
+    promotions = _promotions(session, skus)
+    return ShopState(
+        as_of=as_of,
+        skus=skus,
+        terms=_terms(session),
+        stock=_stock(session, index),
+        dates=dates,
+        sales=sales,
+        available=_availability(session, index, dates, sales, tz or ZoneInfo("UTC")),
+        past_uplift=promotion_uplift(promotions, index, dates),
+        promotions=promotions,
+        open_po_skus=_open_po_skus(session),
+    )
+
+
+def _frame(session: Session, query: sa.Select, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(session.execute(query).all(), columns=columns)
+
+
+def _skus(session: Session) -> pd.DataFrame:
+    query = (
+        sa.select(Sku.id, Sku.code, Sku.name, Sku.category, Sku.unit_cost)
+        .where(Sku.active)
+        .order_by(Sku.id)
+    )
+    frame = _frame(session, query, ["sku_id", "code", "name", "category", "unit_cost"])
+    frame["unit_cost"] = pd.to_numeric(frame["unit_cost"], errors="coerce").astype("float64")
+    return frame
+
+
+def _terms(session: Session) -> pd.DataFrame:
+    t = SupplierTerm
+    columns = [
+        "sku_id",
+        "supplier_id",
+        "rank",
+        "lead_time_days",
+        "lead_time_std_days",
+        "unit_price",
+        "price_band_pct",
+        "moq",
+        "case_pack",
+        "supplier_sku",
+    ]
+    query = sa.select(*(getattr(t, c) for c in columns), Supplier.code).join(
+        Supplier, Supplier.id == t.supplier_id
+    )
+    frame = _frame(session, query, [*columns, "supplier"])
+    frame["unit_price"] = frame["unit_price"].astype("float64")
+    return frame.sort_values(["sku_id", "rank"], ignore_index=True)
+
+
+def _stock(session: Session, index: pd.Index) -> pd.DataFrame:
+    """Current on hand and reserved (newest snapshot per location, summed) and on order."""
+    s = StockLevel.__table__  # type: ignore[attr-defined]
+    newest = (
+        sa.select(s.c.sku_id, s.c.location_id, sa.func.max(s.c.as_of).label("as_of"))
+        .group_by(s.c.sku_id, s.c.location_id)
+        .subquery()
+    )
+    current = (
+        sa.select(s.c.sku_id, sa.func.sum(s.c.on_hand), sa.func.sum(s.c.reserved))
+        .join(
+            newest,
+            sa.and_(
+                s.c.sku_id == newest.c.sku_id,
+                s.c.location_id == newest.c.location_id,
+                s.c.as_of == newest.c.as_of,
+            ),
+        )
+        .group_by(s.c.sku_id)
+    )
+    levels = _frame(session, current, ["sku_id", "on_hand", "reserved"]).set_index("sku_id")
+    outstanding = sa.func.sum(PoLine.qty - PoLine.received_qty)
+    on_order_query = (
+        sa.select(PoLine.sku_id, outstanding)
+        .join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id)
+        .where(PurchaseOrder.status.in_(ON_ORDER_STATUSES))
+        .group_by(PoLine.sku_id)
+    )
+    on_order = _frame(session, on_order_query, ["sku_id", "on_order"]).set_index("sku_id")
+    stock = levels.join(on_order, how="outer").reindex(index).fillna(0).astype("int64")
+    return stock.reset_index(names="sku_id")
+
+
+def _day_offset(session: Session, column: sa.ColumnElement, start: date) -> sa.ColumnElement:
+    """Days since `start`, computed by the database (cheaper than parsing dates in Python)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return sa.cast(sa.func.julianday(column) - sa.func.julianday(start.isoformat()), sa.Integer)
+    return column - sa.literal(start, sa.Date)
+
+
+def _sales_matrix(session: Session, index: pd.Index, dates: pd.DatetimeIndex) -> np.ndarray:
+    start, end = dates[0].date(), dates[-1].date()
+    offset = _day_offset(session, SalesDay.day, start).label("offset")
+    query = (
+        sa.select(SalesDay.sku_id, offset, sa.func.sum(SalesDay.qty))
+        .where(SalesDay.day >= start, SalesDay.day <= end)
+        .group_by(SalesDay.sku_id, SalesDay.day)
+    )
+    rows = np.array(session.execute(query).all(), dtype="int64").reshape(-1, 3)
+    matrix = np.zeros((len(index), len(dates)), dtype="float64")
+    positions = index.get_indexer(rows[:, 0])
+    known = positions >= 0  # inactive SKUs are not planned
+    matrix[positions[known], rows[known, 1]] = rows[known, 2]
+    return matrix
+
+
+def _availability(
+    session: Session, index: pd.Index, dates: pd.DatetimeIndex, sales: np.ndarray, tz: ZoneInfo
+) -> np.ndarray:
+    """False on days the last known stock was zero and nothing sold: censored demand.
+
+    A snapshot's level holds until the next one; days before the first snapshot are
+    taken as available. Selling anything proves the SKU was in stock part of the day.
+    """
+    snapshots = _daily_sellable(session, index, dates, tz)
+    if snapshots.empty:
+        return np.ones(sales.shape, dtype=bool)
+    grid = np.full(sales.shape, np.nan)
+    rows = index.get_indexer(snapshots["sku_id"])
+    columns = np.clip((snapshots["day"] - dates[0]).dt.days.to_numpy(), 0, len(dates) - 1)
+    grid[rows, columns] = snapshots["sellable"].to_numpy()
+    level = pd.DataFrame(grid.T).ffill().to_numpy().T
+    return ~((level <= 0) & (sales == 0))
+
+
+def _daily_sellable(
+    session: Session, index: pd.Index, dates: pd.DatetimeIndex, tz: ZoneInfo
+) -> pd.DataFrame:
+    """The last snapshot of each SKU per day (summed over locations), incl. the one before."""
+    start = datetime.combine(dates[0].date(), time(), tzinfo=tz) - timedelta(days=30)
+    query = (
+        sa.select(
+            StockLevel.sku_id,
+            StockLevel.location_id,
+            StockLevel.as_of,
+            StockLevel.on_hand - StockLevel.reserved,
+        )
+        .join(Location, Location.id == StockLevel.location_id)
+        .where(StockLevel.as_of >= start, Location.kind == LocationKind.WAREHOUSE)
+    )
+    frame = _frame(session, query, ["sku_id", "location_id", "as_of", "sellable"])
+    if frame.empty:
+        return frame
+    frame["day"] = pd.to_datetime(frame["as_of"], utc=True).dt.tz_convert(tz).dt.normalize()
+    frame["day"] = frame["day"].dt.tz_localize(None).clip(lower=dates[0])
+    last = frame.sort_values("as_of").groupby(["sku_id", "location_id", "day"]).tail(1)
+    per_day = last.groupby(["sku_id", "day"], as_index=False)["sellable"].sum()
+    return per_day[per_day["sku_id"].isin(index)]
+
+
+def _promotions(session: Session, skus: pd.DataFrame) -> pd.DataFrame:
+    """Every promotion expanded to the SKUs it covers (a category means all its SKUs)."""
+    columns = ["name", "sku_id", "category", "start_date", "end_date", "uplift"]
+    frame = _frame(session, sa.select(*(getattr(Promotion, c) for c in columns)), columns)
+    by_sku = frame[frame["sku_id"].notna()]
+    by_category = (
+        frame[frame["sku_id"].isna()]
+        .drop(columns="sku_id")
+        .merge(skus[["sku_id", "category"]], on="category")
+    )
+    expanded = pd.concat([by_sku, by_category], ignore_index=True)
+    expanded["sku_id"] = expanded["sku_id"].astype("int64")
+    expanded["uplift"] = pd.to_numeric(expanded["uplift"], errors="coerce")
+    return expanded[["sku_id", "name", "start_date", "end_date", "uplift"]]
+
+
+def promotion_uplift(
+    promotions: pd.DataFrame, index: pd.Index, dates: pd.DatetimeIndex
+) -> np.ndarray:
+    """(n, days): a promotion's uplift on the days it runs (NaN if not given), else 1."""
+    matrix = np.ones((len(index), len(dates)))
+    first, last = dates[0].date(), dates[-1].date()
+    for promotion in promotions.itertuples(index=False):  # few rows: promotions, not SKUs
+        row = index.get_indexer([promotion.sku_id])[0]
+        if row < 0 or promotion.end_date < first or promotion.start_date > last:
+            continue
+        begin = max((promotion.start_date - first).days, 0)
+        stop = min((promotion.end_date - first).days, len(dates) - 1) + 1
+        matrix[row, begin:stop] = promotion.uplift if promotion.uplift > 0 else np.nan
+    return matrix
+
+
+def _open_po_skus(session: Session) -> frozenset[int]:
+    query = (
+        sa.select(PoLine.sku_id)
+        .join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id)
+        .where(PurchaseOrder.status.in_(OPEN_STATUSES))
+        .distinct()
+    )
+    return frozenset(session.scalars(query).all())
