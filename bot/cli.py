@@ -6,14 +6,21 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Annotated
 
-import pydantic
-import sqlalchemy as sa
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from bot import migrate, status
-from bot.app import App, build
+from bot import cli_engine, engine, migrate, status
+from bot.app import App
+from bot.cli_common import (
+    EXIT_REFUSED,
+    EXIT_REJECTED,
+    ConfigOption,
+    DbOption,
+    LangOption,
+    build_or_exit,
+    console,
+    errors,
+)
 from bot.i18n import t, table_error_text
 from bot.importer import SAMPLE_ORDER, import_file
 from core.ingest import SPECS, Kind
@@ -28,28 +35,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrat
 config_app = typer.Typer(no_args_is_help=True, help="Settings.")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
-
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
-
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (overrides settings).")]
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="replenish.toml to read.")]
-LangOption = Annotated[str | None, typer.Option("--lang", help="zh-TW (default) or en.")]
-EXIT_REJECTED, EXIT_REFUSED = 1, 2
-
-
-def _app(db: str | None, config: Path | None, lang: str | None, *, migrate_: bool = True) -> App:
-    """Build the app or exit with a clear message (bad settings, unreachable or old DB)."""
-    locale = lang or "zh-TW"
-    try:
-        return build(config_file=config, database_url=db, locale=lang, migrate=migrate_)
-    except (pydantic.ValidationError, FileNotFoundError) as exc:
-        errors.print(t("cli.settings_error", locale, error=exc))
-    except migrate.SchemaOutOfDateError as exc:
-        errors.print(t("cli.db.out_of_date", locale, current=exc.current, head=exc.head))
-    except sa.exc.OperationalError as exc:
-        errors.print(t("cli.db.unreachable", locale, error=exc.orig))
-    raise typer.Exit(EXIT_REFUSED)
+cli_engine.register(app)
 
 
 @app.command("import")
@@ -63,7 +49,7 @@ def import_command(
     lang: LangOption = None,
 ) -> None:
     """Import skus, suppliers, terms, stock, sales, promotions or locations from a file."""
-    application = _app(db, config, lang)
+    application = build_or_exit(db, config, lang)
     locale = application.locale
     if not file.is_file():
         errors.print(t("cli.file_not_found", locale, path=file))
@@ -120,7 +106,7 @@ def status_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show what the database holds."""
-    application = _app(db, config, lang)
+    application = build_or_exit(db, config, lang)
     snapshot = status.snapshot(application.store)
     if as_json:
         console.print_json(json.dumps(snapshot.as_dict(), ensure_ascii=False, default=str))
@@ -166,7 +152,7 @@ def demo_command(
     for stale in directory.glob("replenish.db*"):
         stale.unlink()
     url = f"sqlite:///{database}"
-    application = _app(url, None, lang)
+    application = build_or_exit(url, None, lang)
     console.rule(t("cli.demo.title", application.locale))
     with as_file(files("bot.data") / "sample") as sample:
         for kind, path in sample_files(sample):
@@ -175,6 +161,19 @@ def demo_command(
             result = import_file(application, kind, copy)
             console.print(t("cli.import.summary", application.locale, **result.summary()))
     _print_status(application, status.snapshot(application.store))
+    as_of = status.snapshot(application.store).last_sale
+    result, planned = engine.run_monitor(application, as_of or engine.default_as_of(application))
+    console.print(cli_engine.plan_table(engine.by_urgency(planned).head(15), application.locale))
+    console.print(
+        t(
+            "cli.monitor.summary",
+            application.locale,
+            opened=len(result.opened),
+            updated=len(result.updated),
+            resolved=len(result.resolved),
+            drafted=len(result.drafted),
+        )
+    )
     console.print(t("cli.demo.database", application.locale, path=database))
     console.print(t("cli.demo.next", application.locale, url=url))
 
@@ -193,7 +192,7 @@ def db_upgrade(
     lang: LangOption = None,
 ) -> None:
     """Bring the database schema up to date (safe to run again)."""
-    application = _app(db, config, lang, migrate_=False)
+    application = build_or_exit(db, config, lang, migrate_=False)
     migrate.upgrade(application.store, revision)
     current = migrate.current_revision(application.store)
     console.print(t("cli.db.upgraded", application.locale, revision=current))
@@ -207,7 +206,7 @@ def db_downgrade(
     lang: LangOption = None,
 ) -> None:
     """Step the schema back (destroys data in dropped tables)."""
-    application = _app(db, config, lang, migrate_=False)
+    application = build_or_exit(db, config, lang, migrate_=False)
     migrate.downgrade(application.store, revision)
     current = migrate.current_revision(application.store)
     console.print(t("cli.db.downgraded", application.locale, revision=current or "base"))
@@ -216,7 +215,7 @@ def db_downgrade(
 @db_app.command("current")
 def db_current(db: DbOption = None, config: ConfigOption = None, lang: LangOption = None) -> None:
     """Show the schema revision of the database and the one the code expects."""
-    application = _app(db, config, lang, migrate_=False)
+    application = build_or_exit(db, config, lang, migrate_=False)
     store = application.store
     console.print(
         t(
@@ -231,7 +230,7 @@ def db_current(db: DbOption = None, config: ConfigOption = None, lang: LangOptio
 @config_app.command("show")
 def config_show(config: ConfigOption = None, lang: LangOption = None) -> None:
     """Print the settings in force; secrets are shown masked."""
-    application = _app(None, config, lang, migrate_=False)
+    application = build_or_exit(None, config, lang, migrate_=False)
     console.print(t("cli.config.title", application.locale))
     console.print_json(application.settings.model_dump_json())
 

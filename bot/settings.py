@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -32,6 +32,16 @@ class TelegramSettings(BaseModel):
     webhook_secret: SecretStr | None = None
 
 
+class PlanningSettings(BaseModel):
+    """How the engine decides (see README: How it decides)."""
+
+    service_level: float = Field(0.95, gt=0, lt=1)  # cycle service level for safety stock
+    review_days: int = Field(1, ge=1)  # how often orders are placed
+    order_cost: float = Field(300.0, ge=0)  # TWD per PO line, for EOQ
+    holding_rate: float = Field(0.25, gt=0)  # per year, fraction of unit cost
+    history_days: int = Field(365, ge=28)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="REPLENISH_", env_nested_delimiter="__", extra="forbid"
@@ -42,6 +52,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Taipei"
     currency: str = "TWD"
     default_location: str = "WH"
+    planning: PlanningSettings = PlanningSettings()
     slack: SlackSettings = SlackSettings()
     telegram: TelegramSettings = TelegramSettings()
 
