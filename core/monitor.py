@@ -5,6 +5,7 @@ live row per dedupe key and resolved when their condition clears; draft POs are 
 supplier, and a SKU already on an open PO never gets a second line.
 """
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -97,10 +98,18 @@ def _wanted_alerts(session: Session, planned: pd.DataFrame, as_of: date) -> pd.D
 
 def _details(row: pd.Series) -> dict[str, Any]:
     """JSON-safe and rounded, so an unchanged condition compares equal on the next pass."""
-    out: dict[str, Any] = {}
-    for name, value in row.items():
-        out[str(name)] = round(float(value), 2) if isinstance(value, float | int) else str(value)
-    return out
+    return {str(name): _json_safe(value) for name, value in row.items()}
+
+
+def _json_safe(value: object) -> object:
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, int | float) or hasattr(value, "item"):
+        number = float(value)  # type: ignore[arg-type]
+        if math.isfinite(number):
+            return round(number, 2)
+        return None if math.isnan(number) else "inf"
+    return str(value)
 
 
 def _open_pos(session: Session) -> pd.DataFrame:
