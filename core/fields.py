@@ -8,6 +8,7 @@ parameters, never prose, so the bot can say them in the reader's language.
 import dataclasses
 import re
 import unicodedata
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -159,11 +160,13 @@ def _slow_timestamp(value: str) -> pd.Timestamp | None:
 def _iso_times(values: pd.Series) -> pd.Series:
     """The fast vectorised path: ISO 8601 without a zone; NaT for everything else."""
     none = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
-    try:
-        fast = pd.to_datetime(values, format="ISO8601", errors="coerce")
-    except ValueError:  # cells with different zones in a column meant to have none
-        return none
-    if fast.dt.tz is not None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # "mixed time zones" we refuse anyway
+        try:
+            fast = pd.to_datetime(values, format="ISO8601", errors="coerce")
+        except ValueError:  # cells with a zone in a column meant to have none
+            return none
+    if fast.dtype.kind != "M" or fast.dt.tz is not None:
         return none
     return fast.astype("datetime64[us]")
 

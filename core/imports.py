@@ -7,6 +7,7 @@ changes nothing. Sales lines are de-duplicated by (order id, line) and the daily
 file, or an overlapping one, always leaves the same totals.
 """
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -70,7 +71,7 @@ def import_bytes(
     table = read_table(data, name=name)
     validated = validate(table, kind, tz)
     with store.unit_of_work() as session:
-        context = _Context(session, default_location)
+        context = _Context(session, default_location, validated.fields)
         validated = _check_references(kind, validated, context)
         validated = reject_where(validated, duplicate_keys(validated.rows, KEYS[kind]))
         imported, duplicates = WRITERS[kind](session, validated.rows, context, tz)
@@ -84,9 +85,10 @@ def import_bytes(
 class _Context:
     """Codes → ids of what is already stored, read once per import."""
 
-    def __init__(self, session: Session, default_location: str) -> None:
+    def __init__(self, session: Session, default_location: str, fields: Iterable[str]) -> None:
         self.session = session
         self.default_location = default_location
+        self.fields = frozenset(fields)  # what the file has columns for
         self.skus = _ids(session, Sku)
         self.suppliers = _ids(session, Supplier)
         self.locations = _ids(session, Location)
@@ -139,9 +141,9 @@ def _length_problems(model: type[SQLModel], rows: pd.DataFrame) -> pd.Series:
     columns = model.__table__.c  # type: ignore[attr-defined]
     checks = [pd.Series(None, index=rows.index, dtype=object)]
     for name in rows.columns:
-        kind = columns[name].type if name in columns else None
-        if isinstance(kind, sa.String) and kind.length and pd.api.types.is_string_dtype(rows[name]):
-            too_long = rows[name].str.len() > kind.length
+        length = getattr(columns[name].type, "length", None) if name in columns else None
+        if isinstance(length, int) and pd.api.types.is_string_dtype(rows[name]):
+            too_long = rows[name].str.len() > length
             checks.append(f._problems(name, rows[name], too_long, "too_long"))
     return f._first(*checks)
 
@@ -162,9 +164,18 @@ def _promotion_problems(rows: pd.DataFrame) -> pd.Series:
 
 
 def _upsert(
-    session: Session, model: type[SQLModel], frame: pd.DataFrame, key: list[str], values: list[str]
+    session: Session,
+    model: type[SQLModel],
+    frame: pd.DataFrame,
+    key: list[str],
+    values: list[str],
+    present: Collection[str] | None = None,
 ) -> tuple[int, int]:
-    """Insert new keys, update changed rows, count unchanged ones as duplicates."""
+    """Insert new keys, update changed rows, count unchanged ones as duplicates.
+
+    A stored row is compared and updated only in the `present` columns (all when None):
+    a file without, say, a category column leaves the stored categories alone.
+    """
     if frame.empty:
         return 0, 0
     table = model.__table__  # type: ignore[attr-defined]
@@ -177,11 +188,12 @@ def _upsert(
             stored[column] = pd.to_datetime(stored[column], utc=True).astype(frame[column].dtype)
     merged = frame.merge(stored, on=key, how="left", suffixes=("", "_stored"))
     new = merged["id"].isna()
-    changed = ~new & ~_equal(merged, values)
+    updated = [v for v in values if present is None or v in present]
+    changed = ~new & ~_equal(merged, updated)
     if new.any():
         session.execute(sa.insert(table), to_records(merged.loc[new, key + values]))
     if changed.any():
-        session.execute(sa.update(model), to_records(merged.loc[changed, ["id", *values]]))
+        session.execute(sa.update(model), to_records(merged.loc[changed, ["id", *updated]]))
     return int(new.sum() + changed.sum()), int((~new & ~changed).sum())
 
 
@@ -200,31 +212,30 @@ def _equal(merged: pd.DataFrame, columns: list[str]) -> pd.Series:
 
 
 def _write_locations(
-    session: Session, rows: pd.DataFrame, _c: _Context, _tz: ZoneInfo
+    session: Session, rows: pd.DataFrame, context: _Context, _tz: ZoneInfo
 ) -> tuple[int, int]:
     frame = rows.rename(columns={"location": "code"})
-    return _upsert(session, Location, frame, ["code"], ["name", "kind"])
+    return _upsert(session, Location, frame, ["code"], ["name", "kind"], context.fields)
 
 
 def _write_skus(
-    session: Session, rows: pd.DataFrame, _c: _Context, _tz: ZoneInfo
+    session: Session, rows: pd.DataFrame, context: _Context, _tz: ZoneInfo
 ) -> tuple[int, int]:
     frame = rows.rename(columns={"sku": "code"})
-    return _upsert(
-        session, Sku, frame, ["code"], ["name", "category", "unit", "unit_cost", "price"]
-    )
+    values = ["name", "category", "unit", "unit_cost", "price"]
+    return _upsert(session, Sku, frame, ["code"], values, context.fields)
 
 
 def _write_suppliers(
-    session: Session, rows: pd.DataFrame, _c: _Context, _tz: ZoneInfo
+    session: Session, rows: pd.DataFrame, context: _Context, _tz: ZoneInfo
 ) -> tuple[int, int]:
     frame = rows.rename(columns={"supplier": "code"})
     values = ["name", "contact_name", "phone", "emergency_contact", "emergency_phone", "email"]
-    return _upsert(session, Supplier, frame, ["code"], values)
+    return _upsert(session, Supplier, frame, ["code"], values, context.fields)
 
 
 def _write_terms(
-    session: Session, rows: pd.DataFrame, _c: _Context, _tz: ZoneInfo
+    session: Session, rows: pd.DataFrame, context: _Context, _tz: ZoneInfo
 ) -> tuple[int, int]:
     values = [
         "supplier_sku",
@@ -235,7 +246,8 @@ def _write_terms(
         "case_pack",
         "rank",
     ]
-    return _upsert(session, SupplierTerm, rows, ["supplier_id", "sku_id"], values)
+    key = ["supplier_id", "sku_id"]
+    return _upsert(session, SupplierTerm, rows, key, values, context.fields)
 
 
 def _write_promotions(
@@ -245,7 +257,8 @@ def _write_promotions(
     frame["category"] = frame["category"].where(frame["category"] != "", None)
     frame["sku_id"] = frame["sku"].map(context.skus)
     key = ["name", "sku_id", "category", "start_date"]
-    return _upsert(session, Promotion, frame, key, ["end_date", "uplift"])
+    present = {"end_date" if name == "end" else name for name in context.fields}
+    return _upsert(session, Promotion, frame, key, ["end_date", "uplift"], present)
 
 
 def _write_stock(

@@ -5,6 +5,7 @@ row is accepted or rejected on its own, with a `Problem` naming the field and th
 Column headers may be English or Chinese: `FieldSpec.aliases` is the documented table.
 """
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -335,6 +336,7 @@ class Validated:
     rejects: pd.DataFrame  # row, problem (a Problem), and the source cells
     source: pd.DataFrame  # the file's cells, indexed by row number
     ignored_columns: tuple[str, ...]
+    fields: tuple[str, ...] = ()  # the fields the file has a column for
 
 
 def validate(table: RawTable, kind: Kind, tz: ZoneInfo) -> Validated:
@@ -357,7 +359,8 @@ def validate(table: RawTable, kind: Kind, tz: ZoneInfo) -> Validated:
         rows = _number_lines(rows)
     source = table.frame.set_axis(table.rows.to_numpy())
     ignored = tuple(c for c in table.frame.columns if c not in mapping)
-    empty = Validated(rows, source.iloc[:0].assign(row=[], problem=[]), source, ignored)
+    no_rejects = source.iloc[:0].assign(row=[], problem=[])
+    empty = Validated(rows, no_rejects, source, ignored, tuple(mapping.values()))
     return reject_where(empty, f._first(*problems))
 
 
@@ -389,7 +392,7 @@ def reject_where(validated: Validated, problems: pd.Series) -> Validated:
     rejects["row"] = rejects["row"].astype("int64")
     rejects = rejects.reset_index(drop=True)
     kept = rows[~bad].reset_index(drop=True)
-    return Validated(kept, rejects, validated.source, validated.ignored_columns)
+    return dataclasses.replace(validated, rows=kept, rejects=rejects)
 
 
 def lookup(

@@ -51,14 +51,14 @@ def write_sales(
     frame = _line_frame(rows, tz)
     connection = session.connection()
     stage = _stage_table()
+    # Created inside the transaction: a failure rolls the table back with everything else,
+    # and dropping it then would only hide the error (PostgreSQL refuses any statement).
     stage.create(connection)
-    try:
-        for start in range(0, len(frame), _CHUNK):
-            connection.execute(sa.insert(stage), to_records(frame.iloc[start : start + _CHUNK]))
-        new = _mark_and_insert_new(connection, stage)
-        _rebuild_sales_days(connection, stage)
-    finally:
-        stage.drop(connection)
+    for start in range(0, len(frame), _CHUNK):
+        connection.execute(sa.insert(stage), to_records(frame.iloc[start : start + _CHUNK]))
+    new = _mark_and_insert_new(connection, stage)
+    _rebuild_sales_days(connection, stage)
+    stage.drop(connection)
     return new, len(frame) - new
 
 
@@ -103,7 +103,9 @@ def _mark_and_insert_new(connection: sa.Connection, stage: sa.Table) -> int:
     connection.execute(sa.update(stage).where(~sa.exists(stored)).values(is_new=True))
     columns = [stage.c[name] for name in _STAGE_COLUMNS]
     new_rows = sa.select(*columns).where(stage.c.is_new)
-    result = connection.execute(sa.insert(lines).from_select(list(_STAGE_COLUMNS), new_rows))
+    insert = sa.insert(lines).from_select(list(_STAGE_COLUMNS), new_rows)
+    # Without this, psycopg reports -1: the cursor is closed before rowcount is read.
+    result = connection.execute(insert.execution_options(preserve_rowcount=True))
     return int(result.rowcount)
 
 

@@ -137,7 +137,8 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _read_csv(text: str, encoding: str) -> RawTable:
-    text = text.lstrip("\ufeff")
+    # A NUL is never text, and the C parser may cut a cell short at one.
+    text = text.lstrip("\ufeff").replace("\x00", "")
     skipped = _LEADING_BLANK_LINES.match(text)
     body = text[skipped.end() if skipped else 0 :]
     if not body.strip():
@@ -154,7 +155,7 @@ def _read_csv(text: str, encoding: str) -> RawTable:
 
 
 def _count_lines(text: str) -> int:
-    return len(_LINE_BREAK.findall(text))
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
 
 
 def _csv_cells(body: str, delimiter: str) -> tuple[pd.DataFrame, np.ndarray]:
@@ -206,7 +207,8 @@ def _bad_csv(detail: str) -> TableError:
 
 def _read_json(text: str, encoding: str) -> RawTable:
     try:
-        document = json.loads(text, object_pairs_hook=_pairs_keeping_duplicates)
+        # Integers stay as written: Python refuses to convert one of over 4,300 digits.
+        document = json.loads(text, object_pairs_hook=_pairs_keeping_duplicates, parse_int=str)
     except json.JSONDecodeError as exc:
         raise _bad_json(exc.lineno, exc.msg) from exc
     except RecursionError as exc:

@@ -2,6 +2,7 @@
 
 import ast
 import datetime as dt
+import string
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from core.ingest import (
     KEYS,
     SPECS,
     Kind,
+    _header_key,
     duplicate_keys,
     expected_columns,
     map_headers,
@@ -43,7 +45,7 @@ def is_missing(value) -> bool:
     return value is None or value is pd.NA or value is pd.NaT or value != value
 
 
-# --- numbers -----------------------------------------------------------------------------------
+# --- numbers ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -116,7 +118,13 @@ def test_positive_quantity_refuses_zero():
 
 @pytest.mark.parametrize(
     ("cell", "value"),
-    [("12.5", 12.5), ("1,234.567", 1234.57), ("０.５", 0.5), ("0", 0.0), ("999999999999", 1e12 - 1)],
+    [
+        ("12.5", 12.5),
+        ("1,234.567", 1234.57),
+        ("０.５", 0.5),
+        ("0", 0.0),
+        ("999999999999", 1e12 - 1),
+    ],
 )
 def test_money_accepts(cell, value):
     got, problem = one(f.money, cell)
@@ -147,7 +155,7 @@ def test_ratio_allows_fractions_but_not_nonsense():
     assert codes == [None, None, "negative", "not_a_number", "too_large"]
 
 
-# --- codes and text ----------------------------------------------------------------------------
+# --- codes and text ---------------------------------------------------------------------------
 
 
 def test_code_normalises_full_width_and_trims():
@@ -167,7 +175,7 @@ def test_text_keeps_formula_like_cells_as_text():
     assert one(f.text, '=HYPERLINK("x")') == ('=HYPERLINK("x")', None)
 
 
-# --- dates and timestamps ------------------------------------------------------------------------
+# --- dates and timestamps ---------------------------------------------------------------------
 
 NOV_5 = dt.date(2026, 11, 5)
 
@@ -283,10 +291,11 @@ def test_bad_timestamps(cell):
 
 def test_business_day_of_a_utc_timestamp():
     stamps = pd.Series([utc(2026, 11, 20, 15, 30), utc(2026, 11, 20, 16, 30)])
-    assert f.to_local_date(stamps, TAIPEI).tolist() == [dt.date(2026, 11, 20), dt.date(2026, 11, 21)]
+    days = f.to_local_date(stamps, TAIPEI).tolist()
+    assert days == [dt.date(2026, 11, 20), dt.date(2026, 11, 21)]
 
 
-# --- headers ---------------------------------------------------------------------------------------
+# --- headers ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -295,8 +304,16 @@ def test_business_day_of_a_utc_timestamp():
         (["sku", "name"], Kind.SKUS, {"sku": "sku", "name": "name"}),
         (["SKU", "Name"], Kind.SKUS, {"SKU": "sku", "Name": "name"}),
         (["品號", "品名"], Kind.SKUS, {"品號": "sku", "品名": "name"}),
-        (["商品編號", "商品名稱", "售價"], Kind.SKUS, {"商品編號": "sku", "商品名稱": "name", "售價": "price"}),
-        (["Item Code", " Product Name "], Kind.SKUS, {"Item Code": "sku", " Product Name ": "name"}),
+        (
+            ["商品編號", "商品名稱", "售價"],
+            Kind.SKUS,
+            {"商品編號": "sku", "商品名稱": "name", "售價": "price"},
+        ),
+        (
+            ["Item Code", " Product Name "],
+            Kind.SKUS,
+            {"Item Code": "sku", " Product Name ": "name"},
+        ),
         (["item-code", "PRODUCT_NAME"], Kind.SKUS, {"item-code": "sku", "PRODUCT_NAME": "name"}),
         (["ＳＫＵ", "ｎａｍｅ"], Kind.SKUS, {"ＳＫＵ": "sku", "ｎａｍｅ": "name"}),
         (
@@ -338,8 +355,16 @@ def test_business_day_of_a_utc_timestamp():
             Kind.STOCK,
             {"品號": "sku", "倉別": "location", "在庫量": "on_hand", "盤點時間": "as_of"},
         ),
-        (["倉庫代碼", "倉庫名稱", "類型"], Kind.LOCATIONS, {"倉庫代碼": "location", "倉庫名稱": "name", "類型": "kind"}),
-        (["廠商編號", "廠商名稱", "緊急電話"], Kind.SUPPLIERS, {"廠商編號": "supplier", "廠商名稱": "name", "緊急電話": "emergency_phone"}),
+        (
+            ["倉庫代碼", "倉庫名稱", "類型"],
+            Kind.LOCATIONS,
+            {"倉庫代碼": "location", "倉庫名稱": "name", "類型": "kind"},
+        ),
+        (
+            ["廠商編號", "廠商名稱", "緊急電話"],
+            Kind.SUPPLIERS,
+            {"廠商編號": "supplier", "廠商名稱": "name", "緊急電話": "emergency_phone"},
+        ),
     ],
 )
 def test_header_aliases(columns, kind, expected):
@@ -354,8 +379,6 @@ def test_unknown_columns_are_ignored_and_reported():
 
 
 def test_aliases_never_mean_two_fields_in_one_kind():
-    from core.ingest import _header_key
-
     for kind, specs in SPECS.items():
         seen: dict[str, str] = {}
         for spec in specs:
@@ -427,7 +450,7 @@ def test_repeated_csv_header_is_ambiguous_not_silently_dropped():
     assert caught.value.params["field"] == "qty"
 
 
-# --- validation -------------------------------------------------------------------------------------
+# --- validation -------------------------------------------------------------------------------
 
 
 def validated(text: str, kind: Kind):
@@ -435,7 +458,8 @@ def validated(text: str, kind: Kind):
 
 
 def problems_by_row(result) -> dict[int, tuple[str, str]]:
-    return {int(r): (p.code, p.field) for r, p in zip(result.rejects["row"], result.rejects["problem"])}
+    pairs = zip(result.rejects["row"], result.rejects["problem"], strict=True)
+    return {int(row): (problem.code, problem.field) for row, problem in pairs}
 
 
 def test_validation_types_the_good_rows_and_rejects_the_bad_with_line_numbers():
@@ -475,8 +499,10 @@ def test_location_kind_choices():
 
 
 def test_json_duplicate_and_nested_fields_reject_only_their_rows():
-    table = read_table(b'[{"sku": "A1", "name": "x"}, {"sku": "B2", "name": "y", "name": "z"},'
-                       b' {"sku": "C3", "name": {"zh": "w"}}]')
+    table = read_table(
+        b'[{"sku": "A1", "name": "x"}, {"sku": "B2", "name": "y", "name": "z"},'
+        b' {"sku": "C3", "name": {"zh": "w"}}]'
+    )
     result = validate(table, Kind.SKUS, TAIPEI)
     assert result.rows["sku"].tolist() == ["A1"]
     assert problems_by_row(result) == {2: ("duplicate_field", "name"), 3: ("not_scalar", "name")}
@@ -523,7 +549,7 @@ def test_header_only_file_validates_to_nothing():
     assert result.rejects.empty
 
 
-# --- messages for every code -------------------------------------------------------------------------
+# --- messages for every code ------------------------------------------------------------------
 
 # Where a code is the n-th positional argument of a call.
 _CODE_ARGUMENT = {"TableError": 0, "Problem": 0, "_problems": 3, "lookup": 3}
@@ -568,8 +594,6 @@ def test_both_catalogs_have_the_same_keys():
 
 
 def test_both_catalogs_use_the_same_placeholders():
-    import string
-
     def fields(template: str) -> set[str]:
         return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 

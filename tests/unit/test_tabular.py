@@ -3,6 +3,7 @@
 import codecs
 import gzip
 
+import pandas as pd
 import pytest
 
 from bot.i18n import table_error_text
@@ -34,7 +35,7 @@ def refused(data: bytes, code: str, *, name: str = "") -> TableError:
     return caught.value
 
 
-# --- encodings -----------------------------------------------------------------------------
+# --- encodings --------------------------------------------------------------------------------
 
 
 def test_utf8_chinese_headers():
@@ -83,7 +84,7 @@ def test_mixed_utf8_and_big5_is_refused_naming_the_line():
 
 
 def test_big5_then_utf8_is_refused_too():
-    data = (HEADER_ZH + "A001,毛巾,3\n").encode("cp950") + "B002,牙刷,5\n".encode("utf-8")
+    data = (HEADER_ZH + "A001,毛巾,3\n").encode("cp950") + "B002,牙刷,5\n".encode()
     error = refused(data, "bad_encoding")
     assert error.params["line"] == 1  # the first line that is not UTF-8
 
@@ -102,7 +103,7 @@ def test_decode_plain_ascii_is_utf8():
     assert decode(b"sku\nA1\n") == ("sku\nA1\n", "utf-8")
 
 
-# --- CSV shapes ------------------------------------------------------------------------------
+# --- CSV shapes -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("delimiter", [",", "\t", ";"])
@@ -189,13 +190,23 @@ def test_empty_file(data):
     refused(data, "empty_file")
 
 
-def test_nul_and_unicode_line_separators_stay_inside_cells():
-    table = read_table("sku,name\nA1,a\x00b\u2028c\x85d\n".encode())
-    assert cells(table) == [["A1", "a\x00b\u2028c\x85d"]]
+def test_unicode_line_separators_stay_inside_cells():
+    table = read_table("sku,name\nA1,b\u2028c\x85d\u2029e\n".encode())
+    assert cells(table) == [["A1", "b\u2028c\x85d\u2029e"]]
     assert table.rows.tolist() == [2]
 
 
-# --- gzip ----------------------------------------------------------------------------------
+def test_nul_characters_are_dropped_not_cutting_the_cell_short():
+    table = read_table("sku,name\nA1,a\x00b\u2028c\nB2\x00,\x00\x00y\n".encode())
+    assert cells(table) == [["A1", "ab\u2028c"], ["B2", "y"]]
+
+
+def test_utf16_without_bom_read_as_utf8_loses_its_nuls_and_still_reads():
+    table = read_table("sku,name\nA1,x\n".encode("utf-16-le"))
+    assert cells(table) == [["A1", "x"]]
+
+
+# --- gzip -------------------------------------------------------------------------------------
 
 
 def test_gzip_csv():
@@ -220,7 +231,7 @@ def test_damaged_gzip(damage):
     refused(bytes(data), "gzip_damaged")
 
 
-# --- JSON ------------------------------------------------------------------------------------
+# --- JSON -------------------------------------------------------------------------------------
 
 
 def test_json_array_of_objects():
@@ -285,6 +296,11 @@ def test_json_scalars_become_text():
     assert cells(read_table(data)) == [["3", "3", "2.5", "true", "0", "12345678901234567890"]]
 
 
+def test_json_integer_too_long_for_python_stays_text():
+    table = read_table(b'[{"qty": ' + b"1" * 5000 + b', "n": -0}]')
+    assert cells(table) == [["1" * 5000, "-0"]]
+
+
 def test_json_nan_and_overflowing_numbers_are_not_numbers():
     table = read_table(b'[{"q": NaN}, {"q": 1e309}, {"q": -1e309}, {"q": Infinity}]')
     assert cells(table) == [["nan"], ["inf"], ["-inf"], ["inf"]]
@@ -296,13 +312,13 @@ def test_json_in_big5():
     assert cells(table) == [["A1", "毛巾"]]
 
 
-# --- escape_formula and to_records -------------------------------------------------------------
+# --- escape_formula and to_records ------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("value", "escaped"),
     [
-        ('=HYPERLINK("http://evil","x")', "'=HYPERLINK(\"http://evil\",\"x\")"),
+        ('=HYPERLINK("http://evil","x")', '\'=HYPERLINK("http://evil","x")'),
         ("+1+2", "'+1+2"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
@@ -318,8 +334,6 @@ def test_escape_formula(value, escaped):
 
 
 def test_to_records_gives_plain_python_with_none_for_missing():
-    import pandas as pd
-
     frame = pd.DataFrame(
         {
             "n": pd.array([1, None], dtype="Int64"),
