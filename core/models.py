@@ -191,8 +191,9 @@ class SalesDay(SQLModel, table=True):
     location_id: int = Field(foreign_key="location.id")
     channel: str = Field(default="", max_length=50)
     day: date = Field(index=True)
-    qty: int
-    revenue: Decimal = money_column(default=Decimal(0))
+    # Sums of many lines: wider than a line's own columns, so a busy day cannot overflow.
+    qty: int = Field(sa_type=sa.BigInteger)
+    revenue: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric(24, 2))
 
 
 # --- purchasing ---------------------------------------------------------------------------
