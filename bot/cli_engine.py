@@ -3,13 +3,15 @@
 import json
 import math
 from datetime import date
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
 from rich.table import Table
 
-from bot import engine
+from bot import engine, simulation_inputs
 from bot.app import App
 from bot.cli_common import (
     EXIT_REFUSED,
@@ -21,6 +23,7 @@ from bot.cli_common import (
     errors,
 )
 from bot.i18n import t
+from core.simulate import ITEM_COLUMNS, simulate
 
 AsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="Plan as of the end of this day (YYYY-MM-DD).")
@@ -47,6 +50,7 @@ JSON_FIELDS = [
 def register(app: typer.Typer) -> None:
     app.command("plan")(plan_command)
     app.command("monitor")(monitor_command)
+    app.command("simulate")(simulate_command)
 
 
 def _as_of(application: App, text: str | None) -> date:
@@ -169,3 +173,47 @@ def monitor_command(
     )
     for po in result.drafted:
         console.print(t("cli.monitor.drafted", locale, **po))
+
+
+class Policy(StrEnum):
+    DYNAMIC = "dynamic"
+    MINMAX = "minmax"
+    ORACLE = "oracle"
+
+
+def simulate_command(
+    demand: Annotated[Path, typer.Option("--demand", help="DEMAND.csv: date,sku,qty")],
+    items: Annotated[Path, typer.Option("--items", help="ITEMS.csv: " + ",".join(ITEM_COLUMNS))],
+    policy: Annotated[Policy, typer.Option("--policy")] = Policy.DYNAMIC,
+    promotions: Annotated[
+        Path | None, typer.Option("--promotions", help="PROMOS.csv: sku,start,end,uplift,name")
+    ] = None,
+    warmup_days: Annotated[int, typer.Option("--warmup-days", min=1)] = 56,
+    service_level: Annotated[float, typer.Option("--service-level", min=0.5, max=0.999)] = 0.95,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    lang: LangOption = None,
+) -> None:
+    """Replay a demand history through a policy and report its costs and service."""
+    locale = lang or "zh-TW"
+    try:
+        frames = simulation_inputs.read_all(demand, items, promotions)
+        result = simulate(
+            *frames, policy=policy.value, warmup_days=warmup_days, service_level=service_level
+        )
+    except simulation_inputs.InputError as exc:
+        errors.print(t("cli.simulate.bad_input", locale, file=exc.file, reason=exc.reason))
+        raise typer.Exit(EXIT_REFUSED) from exc
+    except ValueError as exc:
+        errors.print(t("cli.simulate.bad_input", locale, file="", reason=str(exc)))
+        raise typer.Exit(EXIT_REFUSED) from exc
+    metrics = result.as_dict()
+    if as_json:
+        print(json.dumps(metrics, ensure_ascii=False))
+        return
+    table = Table(title=t("cli.simulate.title", locale, policy=policy.value), title_justify="left")
+    table.add_column(t("cli.simulate.metric", locale))
+    table.add_column(t("cli.simulate.value", locale), justify="right")
+    for name, value in metrics.items():
+        shown = f"{value:,.4f}" if isinstance(value, float) else str(value)
+        table.add_row(t(f"metric.{name}", locale), shown)
+    console.print(table)
