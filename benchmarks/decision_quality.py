@@ -8,7 +8,7 @@ group-buying generator (benchmarks/synthetic.py) with a few seeds. Targets per d
 dynamic total cost ≤ 70 % of minmax's; (minmax − dynamic) / (minmax − oracle) ≥ 0.4;
 dynamic fill rate > minmax's. `dynamic` runs at the same service level as minmax
 (--service-level, default 0.95); `dyn@cost` sets each SKU's level from its cost ratio
-(core.simulate.cost_service_level). The exit status is 0 when `dynamic` meets every target.
+(core.policy.cost_service_level). The exit status is 0 when `dynamic` meets every target.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ the stock covers, the pick colour, and which conditions deserve an alert.
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -53,6 +53,65 @@ class PlanParams:
     history_days: int = 365
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What the engine decided for n SKUs, and why (arrays in SKU order)."""
+
+    forecast: Forecast
+    surging: np.ndarray  # bool (n,)
+    mean: np.ndarray  # daily demand planned over lead time + review
+    std: np.ndarray
+    orders: pd.DataFrame  # core.policy.plan_orders: safety stock … pick colour
+
+
+def decide(
+    history: DemandHistory,
+    *,
+    start: date,
+    lead_time: np.ndarray,
+    future_uplift: np.ndarray,
+    on_hand: np.ndarray,
+    on_order: np.ndarray | float,
+    reserved: np.ndarray | float,
+    unit_cost: np.ndarray,
+    moq: np.ndarray,
+    case_pack: np.ndarray,
+    lead_time_std: np.ndarray | float = 0.0,
+    params: PlanParams | None = None,
+    fc: Forecast | None = None,
+    **costs: np.ndarray,
+) -> Decision:
+    """The engine's decision from arrays: the one code path of `plan()` and the simulator.
+
+    `lead_time` in calendar days; `future_uplift` (n, ≥ max lead time + review) from
+    `start` (announced promotions, NaN = learnt uplift); `costs` are plan_orders'
+    per-SKU order_cost / holding_rate / service_level overrides.
+    """
+    p = params or PlanParams()
+    fc = fc if fc is not None else forecast(history, p.forecast)
+    surging = surging_skus(history, p)
+    mean, std = _lead_time_demand(fc, start, lead_time, p.policy.review_days, future_uplift)
+    # A surge is expected to last through the lead time: plan on the recent rate.
+    recent = _recent_rate(history, p.signals.surge_window_days)
+    mean = np.where(surging, np.maximum(mean, recent), mean)
+    orders = policy.plan_orders(
+        mean_daily_demand=mean,
+        demand_std_per_day=std,
+        lead_time_days=lead_time,
+        lead_time_std_days=lead_time_std,
+        on_hand=on_hand,
+        on_order=on_order,
+        reserved=reserved,
+        unit_cost=unit_cost,
+        moq=moq,
+        case_pack=case_pack,
+        surging=surging,
+        params=p.policy,
+        **costs,
+    )
+    return Decision(fc, surging, mean, std, orders)
+
+
 def plan(state: ShopState, params: PlanParams | None = None) -> pd.DataFrame:
     """The plan for every active SKU, one row each, in `state.skus` order."""
     p = params or PlanParams()
@@ -64,39 +123,40 @@ def plan(state: ShopState, params: PlanParams | None = None) -> pd.DataFrame:
         category=state.skus["category"].to_numpy(),
     )
     fc = forecast(history, p.forecast)
-    surging = _surge_factor(state, history, p) > 1
     suppliers = _suppliers(state, fc)
     lead_time = _calendar_lead_time(state, suppliers)
-    mean, std = _lead_time_demand(state, fc, lead_time, p.policy.review_days)
-    # A surge is expected to last through the lead time: plan on the recent rate.
-    mean = np.where(
-        surging, np.maximum(mean, _recent_rate(state, p.signals.surge_window_days)), mean
-    )
-    orders = policy.plan_orders(
-        mean_daily_demand=mean,
-        demand_std_per_day=std,
-        lead_time_days=lead_time,
-        lead_time_std_days=suppliers["lead_time_std_days"].fillna(0).to_numpy(float),
+    start = state.as_of + timedelta(days=1)
+    span = int((lead_time + p.policy.review_days).max()) if len(lead_time) else 1
+    dates = pd.date_range(start, periods=span, freq="D")
+    decision = decide(
+        history,
+        start=start,
+        lead_time=lead_time,
+        fc=fc,
+        params=p,
+        future_uplift=promotion_uplift(state.promotions, pd.Index(state.skus["sku_id"]), dates),
+        lead_time_std=suppliers["lead_time_std_days"].fillna(0).to_numpy(float),
         on_hand=state.stock["on_hand"].to_numpy(float),
         on_order=state.stock["on_order"].to_numpy(float),
         reserved=state.stock["reserved"].to_numpy(float),
         unit_cost=_unit_cost(state, suppliers),
         moq=suppliers["moq"].fillna(1).to_numpy(float),
         case_pack=suppliers["case_pack"].fillna(1).to_numpy(float),
-        surging=surging,
-        params=p.policy,
     )
-    frame = _assemble(state, fc, suppliers, lead_time, mean, std, orders)
-    return _with_signals(frame, state, mean, surging, p.signals)
+    frame = _assemble(state, suppliers, lead_time, decision)
+    return _with_signals(frame, state, decision, p.signals)
 
 
-def _surge_factor(state: ShopState, history: DemandHistory, p: PlanParams) -> np.ndarray:
-    """Recent sales ÷ what was expected before they happened, where surging; else 1.
+def surging_skus(history: DemandHistory, p: PlanParams) -> np.ndarray:
+    """SKUs whose last week beat what a forecast fitted without that week expected.
 
-    The expectation comes from a forecast fitted without the recent window: the full
-    forecast has already half-absorbed a week-old surge and would hide it.
+    The full forecast has already half-absorbed a week-old surge and would hide it; with
+    less than two weeks of history before the window nothing counts as a surge.
     """
     window = p.signals.surge_window_days
+    n = history.qty.shape[0]
+    if len(history.dates) - window < 2 * window:
+        return np.zeros(n, dtype=bool)
     before = DemandHistory(
         history.dates[:-window],
         history.qty[:, :-window],
@@ -106,23 +166,17 @@ def _surge_factor(state: ShopState, history: DemandHistory, p: PlanParams) -> np
     )
     fc = forecast(before, p.forecast)
     expected = horizon_demand(
-        fc, state.dates[-window].date(), window, future_uplift=state.past_uplift[:, -window:]
+        fc, history.dates[-window].date(), window, future_uplift=history.promo_uplift[:, -window:]
     )
-    sold, available = state.sales[:, -window:], state.available[:, -window:]
-    surging = signals.surging(sold, available, expected, fc.std_daily, p.signals)
-    ratio = np.divide(
-        np.where(available, sold, 0).sum(axis=1),
-        np.where(available, expected, 0).sum(axis=1),
-        out=np.ones(len(fc.mean_daily)),
-        where=surging,
+    return signals.surging(
+        history.qty[:, -window:], history.available[:, -window:], expected, fc.std_daily, p.signals
     )
-    return np.where(surging, np.maximum(ratio, 1.0), 1.0)
 
 
-def _recent_rate(state: ShopState, window: int) -> np.ndarray:
+def _recent_rate(history: DemandHistory, window: int) -> np.ndarray:
     """Units per in-stock day over the last `window` days."""
-    available = state.available[:, -window:]
-    sold = np.where(available, state.sales[:, -window:], 0.0).sum(axis=1)
+    available = history.available[:, -window:]
+    sold = np.where(available, history.qty[:, -window:], 0.0).sum(axis=1)
     return sold / np.maximum(available.sum(axis=1), 1)
 
 
@@ -164,15 +218,12 @@ def _calendar_lead_time(state: ShopState, suppliers: pd.DataFrame) -> np.ndarray
 
 
 def _lead_time_demand(
-    state: ShopState, fc: Forecast, lead_time: np.ndarray, review_days: int
+    fc: Forecast, start: date, lead_time: np.ndarray, review_days: float, future_uplift: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean daily demand over each SKU's own lead time + review window, and its std."""
-    cover = (lead_time + review_days).astype("int64")
+    cover = np.maximum(np.ceil(lead_time + review_days), 1).astype("int64")
     horizon = int(cover.max()) if len(cover) else 1
-    start = state.as_of + timedelta(days=1)
-    dates = pd.date_range(start, periods=horizon, freq="D")
-    uplift = promotion_uplift(state.promotions, pd.Index(state.skus["sku_id"]), dates)
-    daily = horizon_demand(fc, start, horizon, future_uplift=uplift)
+    daily = horizon_demand(fc, start, horizon, future_uplift=future_uplift[:, :horizon])
     total = np.take_along_axis(np.cumsum(daily, axis=1), (cover - 1)[:, None], axis=1)[:, 0]
     mean = total / cover
     scale = np.divide(mean, fc.mean_daily, out=np.ones_like(mean), where=fc.mean_daily > 0)
@@ -186,15 +237,9 @@ def _unit_cost(state: ShopState, suppliers: pd.DataFrame) -> np.ndarray:
 
 
 def _assemble(
-    state: ShopState,
-    fc: Forecast,
-    suppliers: pd.DataFrame,
-    lead_time: np.ndarray,
-    mean: np.ndarray,
-    std: np.ndarray,
-    orders: pd.DataFrame,
+    state: ShopState, suppliers: pd.DataFrame, lead_time: np.ndarray, decision: Decision
 ) -> pd.DataFrame:
-    stock = state.stock
+    stock, fc = state.stock, decision.forecast
     frame = pd.DataFrame(
         {
             "sku_id": state.skus["sku_id"].to_numpy(),
@@ -203,8 +248,8 @@ def _assemble(
             "on_hand": stock["on_hand"].to_numpy(),
             "reserved": stock["reserved"].to_numpy(),
             "on_order": stock["on_order"].to_numpy(),
-            "daily_demand": mean,
-            "demand_std": std,
+            "daily_demand": decision.mean,
+            "demand_std": decision.std,
             "demand_class": fc.demand_class,
             "method": fc.method,
             "supplier_id": suppliers["supplier_id"].to_numpy(),
@@ -223,27 +268,24 @@ def _assemble(
         "days_of_cover",
         "pick_colour",
     ):
-        frame[column] = orders[column].to_numpy()
+        frame[column] = decision.orders[column].to_numpy()
     no_supplier = frame["supplier_id"].isna()
     frame.loc[no_supplier, "order_qty"] = 0  # nothing can be ordered without terms
     return frame
 
 
 def _with_signals(
-    frame: pd.DataFrame,
-    state: ShopState,
-    mean: np.ndarray,
-    surging: np.ndarray,
-    params: SignalParams,
+    frame: pd.DataFrame, state: ShopState, decision: Decision, params: SignalParams
 ) -> pd.DataFrame:
     cover = frame["days_of_cover"].to_numpy(float)
+    mean = decision.mean
     frame[SignalKind.LOW_STOCK.value] = signals.low_stock(
         frame["position"].to_numpy(float), frame["reorder_point"].to_numpy(float)
     ) & (mean > 0)
     frame[SignalKind.IMMINENT_STOCKOUT.value] = signals.imminent_stockout(
         cover, frame["lead_time_days"].to_numpy(float), mean
     )
-    frame[SignalKind.SURGE.value] = surging
+    frame[SignalKind.SURGE.value] = decision.surging
     frame[SignalKind.SLOW_MOVER.value] = signals.slow_moving(state.sales, cover, params)
     kinds = [k.value for k in signals.SKU_KINDS]
     flags = frame[kinds].to_numpy()

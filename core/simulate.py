@@ -24,19 +24,19 @@ vectorised over SKUs; 300 SKUs × 308 days take about 2 s with `dynamic`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from core import policy, signals
-from core.forecast import DemandHistory, Forecast, forecast, horizon_demand
+from core import planner, policy
+from core.forecast import DemandHistory
 from core.lotsizing import lost_sales_wagner_whitin
 from core.planner import PlanParams
+from core.policy import ServiceLevel
 
 Policy = Literal["dynamic", "minmax", "oracle"]
-ServiceLevel = float | Literal["cost"]  # "cost": one level per SKU from its cost ratio
 # A policy decides in the morning of day t: (t, position, sales, stocked) -> units to order.
 # sales and stocked (n, T) are valid for the columns before t.
 Decide = Callable[[int, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -53,8 +53,6 @@ ITEM_COLUMNS = [
 _TRACES = ("orders", "on_hand")
 MINMAX_COVER_DAYS = 14  # max = min + 14 days of mean demand
 DYNAMIC_WINDOW_DAYS = 112  # the dynamic policy re-forecasts from the last 16 weeks each day
-REVIEW_DAYS = 1
-MIN_SERVICE_LEVEL, MAX_SERVICE_LEVEL = 0.5, 0.999
 
 
 @dataclass(frozen=True)
@@ -226,23 +224,6 @@ def oracle_policy(sc: Scenario, warmup: int) -> Decide:
     return lambda t, *_: plan[:, t - warmup]
 
 
-def cost_service_level(holding_rate: np.ndarray, cycle_days: np.ndarray) -> np.ndarray:
-    """The cycle service level at which holding and lost sales balance, a lost sale costing
-    its unit cost: P(no stockout in a cycle) = 1 / (1 + holding_rate · cycle / 365)
-    (Hadley–Whitin, lost sales: P(stockout) = hQ / (hQ + pD)), within [0.5, 0.999].
-
-    A SKU ordered every 14 days at 25 % a year gets 0.990; one ordered daily 0.999.
-    """
-    with np.errstate(invalid="ignore"):  # inf cycles (no demand) give 0 → clipped to 0.5
-        level = 1.0 / (1.0 + holding_rate * cycle_days / 365.0)
-    return np.clip(np.nan_to_num(level), MIN_SERVICE_LEVEL, MAX_SERVICE_LEVEL)
-
-
-def _cycle_days(lot: np.ndarray, daily: np.ndarray) -> np.ndarray:
-    """Days one order lasts (inf without demand)."""
-    return np.divide(lot, daily, out=np.full(len(lot), np.inf), where=daily > 0)
-
-
 def minmax_policy(sc: Scenario, warmup: int, service_level: ServiceLevel) -> Decide:
     """The static ERP rule, set once from the warm-up days' daily demand (mean d, std σ):
     min = safety stock + d·L, max = min + 14·d; order up to max when position ≤ min."""
@@ -251,7 +232,9 @@ def minmax_policy(sc: Scenario, warmup: int, service_level: ServiceLevel) -> Dec
     std = history.std(axis=1, ddof=1) if warmup > 1 else np.zeros(len(mean))
     if service_level == "cost":
         lot = np.maximum(mean * MINMAX_COVER_DAYS, sc.moq)
-        service_level = cost_service_level(sc.holding_rate, _cycle_days(lot, mean))
+        service_level = policy.cost_service_level(
+            sc.holding_rate, np.divide(lot, mean, out=np.full(len(lot), np.inf), where=mean > 0)
+        )
     buffer = policy.safety_stock(service_level, std, sc.lead_time)
     low = policy.reorder_point(mean, sc.lead_time, buffer)
     high = low + mean * MINMAX_COVER_DAYS
@@ -267,64 +250,41 @@ def dynamic_policy(
     window: int = DYNAMIC_WINDOW_DAYS,
     params: PlanParams | None = None,
 ) -> Decide:
-    """The engine's decision (core.planner.plan, step by step) re-made every morning from
-    the last `window` days of sales, with lead times in calendar days.
-
-    Forecast (stockout days censored, past announced promotions de-promoted with the shop's
-    own uplift) → the mean daily demand over lead time + review, announced uplift included,
-    its std scaled up by the uplift → SKUs surging over the last week (against a forecast
-    fitted without it) plan on their recent rate → safety stock, reorder point, EOQ,
-    order-up-to level and order quantity (MOQ, case pack) from core.policy, with each SKU's
-    own order cost and holding rate. `service_level="cost"`: cost_service_level per SKU.
-    """
+    """The engine's decision (core.planner.decide, the code path of `replenish plan`)
+    re-made every morning from the last `window` days of sales, with each SKU's own order
+    cost and holding rate and lead times in calendar days. `service_level="cost"`: one
+    level per SKU from its cost ratio (core.policy.cost_service_level)."""
     p = params or PlanParams()
-    cover = sc.lead_time + REVIEW_DAYS
-    span, week = int(cover.max()), p.signals.surge_window_days
+    p = replace(p, policy=replace(p.policy, service_level=service_level))
+    span = int((sc.lead_time + p.policy.review_days).max())
     ahead = np.pad(sc.uplift, ((0, 0), (0, span)), constant_values=1.0)
-    holding_year = sc.unit_cost * sc.holding_rate
+    lead_time = sc.lead_time.astype(np.float64)
 
-    def fit(sales: np.ndarray, stocked: np.ndarray, start: int, end: int) -> Forecast:
-        cut = slice(max(0, start), end)
+    def decide_today(
+        t: int, position: np.ndarray, sales: np.ndarray, stocked: np.ndarray
+    ) -> np.ndarray:
+        cut = slice(max(0, t - window), t)
         history = DemandHistory(
             sc.dates[cut], sales[:, cut], stocked[:, cut], sc.uplift[:, cut], sc.category
         )
-        return forecast(history, p.forecast)
-
-    def surging(t: int, sales: np.ndarray, stocked: np.ndarray) -> np.ndarray:
-        if t - week - max(0, t - window) < 2 * week:  # too little history before the week
-            return np.zeros(len(sc.skus), dtype=bool)
-        before = fit(sales, stocked, t - window, t - week)
-        last = slice(t - week, t)
-        expected = horizon_demand(
-            before, sc.dates[t - week], week, future_uplift=sc.uplift[:, last]
+        decision = planner.decide(
+            history,
+            start=sc.dates[t].date(),
+            lead_time=lead_time,
+            future_uplift=ahead[:, t : t + span],
+            on_hand=position,
+            on_order=0.0,
+            reserved=0.0,
+            unit_cost=sc.unit_cost,
+            moq=sc.moq,
+            case_pack=sc.case_pack,
+            params=p,
+            order_cost=sc.order_cost,
+            holding_rate=sc.holding_rate,
         )
-        return signals.surging(
-            sales[:, last], stocked[:, last], expected, before.std_daily, p.signals
-        )
+        return decision.orders["order_qty"].to_numpy()
 
-    def decide(t: int, position: np.ndarray, sales: np.ndarray, stocked: np.ndarray) -> np.ndarray:
-        fc = fit(sales, stocked, t - window, t)
-        daily = horizon_demand(fc, sc.dates[t], span, future_uplift=ahead[:, t : t + span])
-        mean = np.where(np.arange(span) < cover[:, None], daily, 0.0).sum(axis=1) / cover
-        uplift = np.divide(mean, fc.mean_daily, out=np.ones(len(mean)), where=fc.mean_daily > 0)
-        std = fc.std_daily * np.maximum(uplift, 1.0)
-        recent = slice(max(0, t - week), t)
-        in_stock = stocked[:, recent]
-        rate = np.where(in_stock, sales[:, recent], 0.0).sum(axis=1) / np.maximum(
-            in_stock.sum(axis=1), 1
-        )
-        mean = np.where(surging(t, sales, stocked), np.maximum(mean, rate), mean)
-        lot = policy.eoq(mean * p.policy.days_per_year, sc.order_cost, holding_year)
-        level = service_level
-        if level == "cost":
-            batch = np.maximum.reduce([lot, sc.moq, mean * REVIEW_DAYS])
-            level = cost_service_level(sc.holding_rate, _cycle_days(batch, mean))
-        buffer = policy.safety_stock(level, std, sc.lead_time)
-        rop = policy.reorder_point(mean, sc.lead_time, buffer)
-        up_to = policy.order_up_to_level(mean, sc.lead_time, REVIEW_DAYS, buffer)
-        return np.asarray(policy.order_quantity(position, rop, up_to, lot, sc.moq, sc.case_pack))
-
-    return decide
+    return decide_today
 
 
 def simulate(

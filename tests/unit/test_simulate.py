@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from core.lotsizing import lost_sales_wagner_whitin, residual_demand
-from core.simulate import cost_service_level, minmax_policy, replay, scenario, simulate
+from core.policy import cost_service_level
+from core.simulate import minmax_policy, replay, scenario, simulate
 
 
 def _frames(demand: dict[str, list[int]], start: str = "2026-01-05", **terms):
