@@ -39,43 +39,66 @@ def demand_matrix(skus: int, seed: int = 11) -> np.ndarray:
 
 
 def build_database(path: Path, demand: np.ndarray) -> None:
-    subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade", "--db",
-                    f"sqlite:///{path}"], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade", "--db", f"sqlite:///{path}"],
+        check=True,
+        capture_output=True,
+    )
     skus = demand.shape[0]
     connection = sqlite3.connect(path)
     with connection:
-        connection.execute("INSERT INTO location (id, code, name, kind) VALUES "
-                           "(1, 'WH', 'WH', 'warehouse')")
-        connection.execute("INSERT INTO supplier (id, code, name, contact_name, phone, "
-                           "emergency_contact, emergency_phone, email) VALUES "
-                           "(1, 'S1', 'S1', '', '', '', '', '')")
+        connection.execute(
+            "INSERT INTO location (id, code, name, kind) VALUES (1, 'WH', 'WH', 'warehouse')"
+        )
+        connection.execute(
+            "INSERT INTO supplier (id, code, name, contact_name, phone, "
+            "emergency_contact, emergency_phone, email) VALUES "
+            "(1, 'S1', 'S1', '', '', '', '', '')"
+        )
         connection.executemany(
             "INSERT INTO sku (id, code, name, category, unit, unit_cost, price, active) "
             "VALUES (?, ?, ?, ?, '', 50, 80, 1)",
-            [(i + 1, f"SKU{i:06d}", f"商品{i}", f"C{i % 20}") for i in range(skus)])
+            [(i + 1, f"SKU{i:06d}", f"商品{i}", f"C{i % 20}") for i in range(skus)],
+        )
         connection.executemany(
             "INSERT INTO supplierterm (supplier_id, sku_id, supplier_sku, unit_price, "
             "price_band_pct, lead_time_days, lead_time_std_days, moq, case_pack, rank) "
             "VALUES (1, ?, '', 50, 5, ?, 0, 1, 6, 1)",
-            [(i + 1, 2 + i % 10) for i in range(skus)])
+            [(i + 1, 2 + i % 10) for i in range(skus)],
+        )
         connection.executemany(
             "INSERT INTO stocklevel (sku_id, location_id, on_hand, reserved, as_of) "
             "VALUES (?, 1, ?, 0, '2026-11-24 15:00:00.000000')",
-            [(i + 1, int(v)) for i, v in enumerate(demand[:, -30:].sum(axis=1))])
+            [(i + 1, int(v)) for i, v in enumerate(demand[:, -30:].sum(axis=1))],
+        )
         rows, days = np.nonzero(demand)
         first = AS_OF - timedelta(days=DAYS - 1)
         day_text = np.array([(first + timedelta(days=int(d))).isoformat() for d in range(DAYS)])
         connection.executemany(
             "INSERT INTO salesday (sku_id, location_id, channel, day, qty, revenue) "
             "VALUES (?, 1, '', ?, ?, 0)",
-            zip((rows + 1).tolist(), day_text[days].tolist(), demand[rows, days].tolist(),
-                strict=True))
+            zip(
+                (rows + 1).tolist(),
+                day_text[days].tolist(),
+                demand[rows, days].tolist(),
+                strict=True,
+            ),
+        )
     connection.close()
 
 
 def time_plan(path: Path) -> tuple[float, float]:
-    command = [sys.executable, "-m", "bot.cli", "plan", "--json", "--as-of", AS_OF.isoformat(),
-               "--db", f"sqlite:///{path}"]
+    command = [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "plan",
+        "--json",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--db",
+        f"sqlite:///{path}",
+    ]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, check=False)
     elapsed = time.perf_counter() - started
@@ -95,8 +118,13 @@ def time_forecasts(demand: np.ndarray, sample: int) -> tuple[float, float, int]:
     ours = (time.perf_counter() - started) / len(qty)
 
     subset = qty[:sample]
-    frame = pd.DataFrame({"unique_id": np.repeat(np.arange(sample), DAYS),
-                          "ds": np.tile(dates, sample), "y": subset.ravel()})
+    frame = pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.arange(sample), DAYS),
+            "ds": np.tile(dates, sample),
+            "y": subset.ravel(),
+        }
+    )
     models = [SimpleExponentialSmoothing(alpha=0.1), CrostonSBA(), TSB(alpha_d=0.1, alpha_p=0.1)]
     started = time.perf_counter()
     StatsForecast(models=models, freq="D", n_jobs=1).forecast(df=frame, h=1)
@@ -118,10 +146,12 @@ def main() -> None:
             built = time.perf_counter() - started
             elapsed, peak = time_plan(path)
         ours, theirs, sample = time_forecasts(demand, min(args.sf_sample, skus))
-        print(f"{skus:,} SKUs × {DAYS} days ({np.count_nonzero(demand):,} sales-day rows, "
-              f"built in {built:.0f} s): plan end to end {elapsed:.1f} s, peak RSS {peak:.0f} MiB;"
-              f" forecast {ours * 1e6:.1f} µs/series vs statsforecast {theirs * 1e6:.0f} "
-              f"µs/series/model ({sample:,} sampled): {theirs / ours:.0f}× faster")
+        print(
+            f"{skus:,} SKUs × {DAYS} days ({np.count_nonzero(demand):,} sales-day rows, "
+            f"built in {built:.0f} s): plan end to end {elapsed:.1f} s, peak RSS {peak:.0f} MiB;"
+            f" forecast {ours * 1e6:.1f} µs/series vs statsforecast {theirs * 1e6:.0f} "
+            f"µs/series/model ({sample:,} sampled): {theirs / ours:.0f}× faster"
+        )
 
 
 if __name__ == "__main__":
