@@ -32,6 +32,8 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/import_sales.py
+	$(BIN)/python benchmarks/plan_speed.py
+	$(BIN)/python benchmarks/decision_quality.py
 
 soak: $(STAMP)
 	$(BIN)/python -m pytest -m slow
