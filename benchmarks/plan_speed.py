@@ -26,6 +26,7 @@ from statsforecast import StatsForecast
 from statsforecast.models import TSB, CrostonSBA, SimpleExponentialSmoothing
 
 from core.forecast import DemandHistory, forecast
+from core.smoothing import croston_sba, ses, tsb
 
 AS_OF = date(2026, 11, 24)
 DAYS = 365
@@ -33,7 +34,8 @@ DAYS = 365
 
 def demand_matrix(skus: int, seed: int = 11) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    rate = 20.0 / rng.zipf(1.6, size=skus).clip(1, 2000)  # a few fast movers, a long tail
+    # A long tail: median 0.14 units a day, 1 % above 4; about 22 % of SKU-days sell.
+    rate = np.exp(rng.normal(-2.0, 1.5, size=skus))
     weekly = np.array([1.0, 0.9, 0.85, 0.9, 1.1, 1.3, 1.2])[np.arange(DAYS) % 7]
     return rng.poisson(rate[:, None] * weekly[None, :]).astype(np.int64)
 
@@ -108,14 +110,21 @@ def time_plan(path: Path) -> tuple[float, float]:
     return elapsed, peak_mib
 
 
-def time_forecasts(demand: np.ndarray, sample: int) -> tuple[float, float, int]:
-    """Seconds per series: ours (vectorised, all series) vs statsforecast (a sample)."""
+def time_forecasts(demand: np.ndarray, sample: int) -> dict[str, float]:
+    """Microseconds per series and model for the same three forecasts (SES α 0.1,
+    Croston-SBA, TSB α 0.1 β 0.1): our vectorised kernels on every series, statsforecast
+    on a sample; plus our whole pipeline (classes, censoring, effects, std) per series."""
     dates = pd.date_range(end=pd.Timestamp(AS_OF), periods=DAYS, freq="D")
     qty = demand.astype(float)
+    started = time.perf_counter()
+    ses(qty, 0.1)
+    croston_sba(qty, 0.1)
+    tsb(qty, 0.1, 0.1)
+    kernels = (time.perf_counter() - started) / len(qty) / 3
     history = DemandHistory(dates, qty, np.ones(qty.shape, bool), np.ones(qty.shape))
     started = time.perf_counter()
     forecast(history)
-    ours = (time.perf_counter() - started) / len(qty)
+    pipeline = (time.perf_counter() - started) / len(qty)
 
     subset = qty[:sample]
     frame = pd.DataFrame(
@@ -129,7 +138,7 @@ def time_forecasts(demand: np.ndarray, sample: int) -> tuple[float, float, int]:
     started = time.perf_counter()
     StatsForecast(models=models, freq="D", n_jobs=1).forecast(df=frame, h=1)
     theirs = (time.perf_counter() - started) / sample / len(models)
-    return ours, theirs, sample
+    return {"kernels": kernels * 1e6, "pipeline": pipeline * 1e6, "statsforecast": theirs * 1e6}
 
 
 def main() -> None:
@@ -145,12 +154,20 @@ def main() -> None:
             build_database(path, demand)
             built = time.perf_counter() - started
             elapsed, peak = time_plan(path)
-        ours, theirs, sample = time_forecasts(demand, min(args.sf_sample, skus))
+        sample = min(args.sf_sample, skus)
+        us = time_forecasts(demand, sample)
         print(
             f"{skus:,} SKUs × {DAYS} days ({np.count_nonzero(demand):,} sales-day rows, "
-            f"built in {built:.0f} s): plan end to end {elapsed:.1f} s, peak RSS {peak:.0f} MiB;"
-            f" forecast {ours * 1e6:.1f} µs/series vs statsforecast {theirs * 1e6:.0f} "
-            f"µs/series/model ({sample:,} sampled): {theirs / ours:.0f}× faster"
+            f"built in {built:.0f} s): plan end to end {elapsed:.1f} s, peak RSS {peak:.0f} MiB"
+        )
+        print(
+            f"  same forecasts (SES, Croston-SBA, TSB), per series and model: ours "
+            f"{us['kernels']:.2f} µs, statsforecast {us['statsforecast']:.1f} µs "
+            f"({sample:,} sampled): {us['statsforecast'] / us['kernels']:.0f}× faster"
+        )
+        print(
+            "  our whole forecast (classes, censoring, promotions, weekday, holidays, std): "
+            f"{us['pipeline']:.1f} µs per series"
         )
 
 
