@@ -28,6 +28,7 @@ from core.models import (
     Supplier,
     SupplierTerm,
 )
+from core.policy import TERM_COLUMNS
 
 # POs whose goods are on their way: they count in the inventory position.
 ON_ORDER_STATUSES = (PoStatus.APPROVED, PoStatus.SENT, PoStatus.CONFIRMED)
@@ -90,18 +91,7 @@ def _skus(session: Session) -> pd.DataFrame:
 
 def _terms(session: Session) -> pd.DataFrame:
     t = SupplierTerm
-    columns = [
-        "sku_id",
-        "supplier_id",
-        "rank",
-        "lead_time_days",
-        "lead_time_std_days",
-        "unit_price",
-        "price_band_pct",
-        "moq",
-        "case_pack",
-        "supplier_sku",
-    ]
+    columns = [*TERM_COLUMNS, "price_band_pct", "supplier_sku"]  # what supplier choice needs
     query = sa.select(*(getattr(t, c) for c in columns), Supplier.code).join(
         Supplier, Supplier.id == t.supplier_id
     )
