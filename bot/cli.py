@@ -154,28 +154,25 @@ def demo_command(
     url = f"sqlite:///{database}"
     application = build_or_exit(url, None, lang)
     console.rule(t("cli.demo.title", application.locale))
+    _import_sample(application, directory)
+    snapshot = status.snapshot(application.store)
+    _print_status(application, snapshot)
+    as_of = snapshot.last_sale or engine.default_as_of(application)
+    outcome, planned = engine.run_monitor(application, as_of)
+    console.print(cli_engine.plan_table(engine.by_urgency(planned).head(15), application.locale))
+    cli_engine.print_monitor(outcome, application.locale)
+    console.print(t("cli.demo.database", application.locale, path=database))
+    console.print(t("cli.demo.next", application.locale, url=url))
+
+
+def _import_sample(application: App, directory: Path) -> None:
+    """Copy each bundled sample file into the demo folder and import it from there."""
     with as_file(files("bot.data") / "sample") as sample:
         for kind, path in sample_files(sample):
             copy = directory / path.name
             shutil.copyfile(path, copy)
-            result = import_file(application, kind, copy)
-            console.print(t("cli.import.summary", application.locale, **result.summary()))
-    _print_status(application, status.snapshot(application.store))
-    as_of = status.snapshot(application.store).last_sale
-    result, planned = engine.run_monitor(application, as_of or engine.default_as_of(application))
-    console.print(cli_engine.plan_table(engine.by_urgency(planned).head(15), application.locale))
-    console.print(
-        t(
-            "cli.monitor.summary",
-            application.locale,
-            opened=len(result.opened),
-            updated=len(result.updated),
-            resolved=len(result.resolved),
-            drafted=len(result.drafted),
-        )
-    )
-    console.print(t("cli.demo.database", application.locale, path=database))
-    console.print(t("cli.demo.next", application.locale, url=url))
+            imported = import_file(application, kind, copy)
+            console.print(t("cli.import.summary", application.locale, **imported.summary()))
 
 
 def sample_files(folder: Path) -> list[tuple[Kind, Path]]:

@@ -23,6 +23,7 @@ from bot.cli_common import (
     errors,
 )
 from bot.i18n import t
+from core.monitor import MonitorResult
 from core.simulate import ITEM_COLUMNS, simulate
 
 AsOfOption = Annotated[
@@ -160,7 +161,10 @@ def monitor_command(
     if as_json:
         print(json.dumps(result.as_dict(), ensure_ascii=False))
         return
-    locale = application.locale
+    print_monitor(result, application.locale)
+
+
+def print_monitor(result: MonitorResult, locale: str) -> None:
     console.print(
         t(
             "cli.monitor.summary",
