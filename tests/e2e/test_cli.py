@@ -117,3 +117,58 @@ def test_demo_builds_the_sample_shop(tmp_path: Path) -> None:
     )
     assert status["counts"]["sku"] == 200
     assert status["sales_days"] == 180
+
+
+def test_plan_monitor_and_simulate_on_the_sample_shop(tmp_path: Path) -> None:
+    assert replenish("demo", "--dir", "demo", cwd=tmp_path).returncode == 0
+    db = f"sqlite:///{tmp_path / 'demo' / 'replenish.db'}"
+    plan = replenish("plan", "--json", "--as-of", "2026-11-24", "--db", db, cwd=tmp_path)
+    assert plan.returncode == 0, plan.stderr
+    rows = json.loads(plan.stdout)
+    assert len(rows) == 200
+    assert set(rows[0]) >= {"sku", "daily_demand", "reorder_point", "order_qty", "pick_colour"}
+    assert rows[0]["pick_colour"] == "red"  # most urgent first
+    surging = {row["sku"] for row in rows if "surge" in row["signals"]}
+    assert surging == {"MLK-028", "FRZ-016", "FRZ-017", "FRZ-019"}  # the planted surges
+
+    # The demo already ran a pass as of the same day: another one changes nothing.
+    again = replenish(
+        "monitor", "--once", "--json", "--as-of", "2026-11-24", "--db", db, cwd=tmp_path
+    )
+    assert json.loads(again.stdout) == {"opened": [], "updated": [], "resolved": [], "drafted": []}
+
+
+def test_simulate_reports_costs_and_refuses_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "demand.csv").write_text(
+        "date,sku,qty\n" + "".join(f"2026-01-{d:02d},A,{3 + d % 4}\n" for d in range(1, 29))
+    )
+    items = (
+        "sku,unit_cost,lead_time_days,moq,case_pack,initial_on_hand,order_cost,"
+        "holding_rate\nA,50,2,1,1,10,100,0.25\n"
+    )
+    (tmp_path / "items.csv").write_text(items)
+    done = replenish(
+        "simulate",
+        "--demand",
+        "demand.csv",
+        "--items",
+        "items.csv",
+        "--policy",
+        "minmax",
+        "--warmup-days",
+        "7",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads(done.stdout)
+    assert metrics["policy"] == "minmax"
+    assert metrics["total_cost"] == pytest.approx(
+        metrics["holding_cost"] + metrics["ordering_cost"] + metrics["lost_sales_cost"]
+    )
+    (tmp_path / "items.csv").write_text(items.replace(",50,", ",fifty,"))
+    bad = replenish(
+        "simulate", "--demand", "demand.csv", "--items", "items.csv", "--lang", "en", cwd=tmp_path
+    )
+    assert bad.returncode == 2
+    assert "line 2: unit_cost" in bad.stderr
