@@ -17,6 +17,7 @@ from core.forecast import DemandHistory, Forecast, ForecastParams, forecast, hor
 from core.policy import PolicyParams
 from core.signals import SignalKind, SignalParams
 from core.state import ShopState, promotion_uplift
+from core.suppliers import calendar_lead_time, choose_suppliers
 
 PLAN_COLUMNS = [
     "sku_id",
@@ -190,7 +191,7 @@ def _suppliers(state: ShopState, fc: Forecast) -> pd.DataFrame:
             "mean_daily_demand": fc.mean_daily,
         }
     )
-    chosen = policy.choose_suppliers(needs, state.terms, order_date=state.as_of)
+    chosen = choose_suppliers(needs, state.terms, order_date=state.as_of)
     names = state.terms.drop_duplicates("supplier_id").set_index("supplier_id")["supplier"]
     chosen["supplier"] = chosen["supplier_id"].map(names)
     return chosen.reset_index(drop=True)
@@ -213,7 +214,7 @@ def _calendar_lead_time(state: ShopState, suppliers: pd.DataFrame) -> np.ndarray
     known = np.isfinite(working)
     days = np.zeros(len(working))
     if known.any():
-        days[known] = policy.calendar_lead_time(state.as_of, working[known])
+        days[known] = calendar_lead_time(state.as_of, working[known])
     return days
 
 

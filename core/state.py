@@ -28,7 +28,7 @@ from core.models import (
     Supplier,
     SupplierTerm,
 )
-from core.policy import TERM_COLUMNS
+from core.suppliers import TERM_COLUMNS
 
 # POs whose goods are on their way: they count in the inventory position.
 ON_ORDER_STATUSES = (PoStatus.APPROVED, PoStatus.SENT, PoStatus.CONFIRMED)

@@ -10,13 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.policy import (
-    TERM_COLUMNS,
     PolicyParams,
-    calendar_lead_time,
-    choose_suppliers,
     days_of_cover,
     eoq,
-    expected_arrival,
     inventory_position,
     order_quantity,
     order_up_to_level,
@@ -25,6 +21,7 @@ from core.policy import (
     reorder_point,
     safety_stock,
 )
+from core.suppliers import TERM_COLUMNS, calendar_lead_time, choose_suppliers, expected_arrival
 
 Z95 = 1.6448536269514722
 
