@@ -184,6 +184,71 @@ def test_a_batch_forecasts_like_its_skus_one_at_a_time() -> None:
         assert batch.method[i] == alone.method[0]
 
 
+# --- the compiled kernels: layouts, blocks, dirty input ----------------------------------
+
+FITS = {
+    "ses": (smoothing.ses_fit, smoothing.ses_days, (0.3,)),
+    "tsb": (smoothing.tsb_fit, smoothing.tsb_days, (0.2, 0.1)),
+    "croston_sba": (smoothing.croston_sba_fit, smoothing.croston_sba_days, (0.15,)),
+}
+
+
+def censored_batch(seed: int, n: int = 40, days: int = 80) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    seen = rng.random((n, days)) > 0.15
+    seen[:2] = False
+    seen[2:6, :40] = False
+    return random_batch(seed, n, days), seen
+
+
+def assert_same_fit(got: smoothing.Fit, want: smoothing.Fit) -> None:
+    for name in ("level", "sse", "count"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+
+
+@pytest.mark.parametrize("name", FITS)
+def test_a_day_major_chunk_fits_like_its_rows(name) -> None:
+    """core.forecast's path (a `Days` chunk, or some of its columns) gives the rows' fit."""
+    fit_rows, fit_days, args = FITS[name]
+    y, seen = censored_batch(seed=8, n=37)
+    days = smoothing.Days.clean(np.where(seen, y, 0.0), seen)
+    keep = np.random.default_rng(8).random(len(y)) > 0.4
+    assert_same_fit(fit_days(days, *args), fit_rows(y, *args, observed=seen))
+    assert_same_fit(
+        fit_days(days.columns(keep), *args), fit_rows(y[keep], *args, observed=seen[keep])
+    )
+
+
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 40])
+@pytest.mark.parametrize("name", FITS)
+def test_a_series_fits_the_same_in_any_batch(name, n) -> None:
+    """The kernels run series side by side in blocks: no block edge may leak into a fit."""
+    fit_rows, _, args = FITS[name]
+    y, seen = censored_batch(seed=n)
+    y, seen = y[-n:], seen[-n:]
+    fit = fit_rows(y, *args, observed=seen)
+    for i in range(n):
+        alone = fit_rows(y[i], *args, observed=seen[i])
+        assert (fit.level[i], fit.sse[i], fit.count[i]) == (
+            alone.level[0],
+            alone.sse[0],
+            alone.count[0],
+        )
+
+
+@pytest.mark.parametrize("name", FITS)
+def test_non_finite_days_are_censored_and_negative_demand_counts_zero(name) -> None:
+    fit_rows, _, args = FITS[name]
+    y, seen = censored_batch(seed=9)
+    rng = np.random.default_rng(9)
+    dirty = y.copy()
+    dirty[~seen] = rng.choice([np.nan, np.inf, -np.inf], size=np.count_nonzero(~seen))
+    negative = seen & (rng.random(y.shape) < 0.05)
+    dirty[negative] = -3.0
+    clean = np.where(negative, 0.0, y)
+    assert_same_fit(fit_rows(dirty, *args), fit_rows(clean, *args, observed=seen))
+
+
 # --- classification and method --------------------------------------------------------------
 
 
