@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot import cli_engine, engine, migrate, status
+from bot import cli_engine, cli_members, engine, migrate, status
 from bot.app import App
 from bot.cli_common import (
     EXIT_REFUSED,
@@ -36,6 +36,7 @@ config_app = typer.Typer(no_args_is_help=True, help="Settings.")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 cli_engine.register(app)
+cli_members.register(app)
 
 
 @app.command("import")

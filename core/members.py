@@ -1,0 +1,124 @@
+"""Members: who someone is on a chat platform and which roles they hold. Every change is
+audited; `actor` is None when the CLI (a local administrator) or the system makes it."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlmodel import Session, select
+
+from core.models import AuditEvent, Member
+from core.permissions import Action, DomainError, parse_roles, require
+
+ENTITY = "member"
+LOCALES = ("zh-TW", "en")
+
+
+class UnknownLocale(DomainError):  # noqa: N818 (domain language)
+    code = "unknown_locale"
+
+
+class MemberNotFound(DomainError):  # noqa: N818 (domain language)
+    code = "member_not_found"
+
+
+def find_member(session: Session, platform: str, user_id: str) -> Member | None:
+    """The active member behind a platform user, or None (a stranger has no rights)."""
+    member = _get(session, platform, user_id)
+    return member if member is not None and member.active else None
+
+
+def add_member(
+    session: Session,
+    actor: Member | None,
+    *,
+    platform: str,
+    user_id: str,
+    roles: Iterable[str],
+    display_name: str | None = None,
+    locale: str | None = None,
+    supplier_id: int | None = None,
+    partner_id: int | None = None,
+) -> Member:
+    """Create the member, or update (and reactivate) the one already there."""
+    _check_actor(actor, f"{platform}:{user_id}")
+    checked_roles = parse_roles(roles)
+    if locale is not None and locale not in LOCALES:
+        raise UnknownLocale(value=locale, valid=list(LOCALES))
+    member = _get(session, platform, user_id)
+    before = _snapshot(member) if member else None
+    if member is None:
+        member = Member(platform=platform, user_id=user_id)
+        session.add(member)
+    member.roles, member.active = checked_roles, True
+    changes = {
+        "display_name": display_name,
+        "locale": locale,
+        "supplier_id": supplier_id,
+        "partner_id": partner_id,
+    }
+    for name, value in changes.items():
+        if value is not None:
+            setattr(member, name, value)
+    session.flush()
+    action = "member.added" if before is None else "member.updated"
+    _audit(session, actor, action, member, before=before, after=_snapshot(member))
+    return member
+
+
+def list_members(
+    session: Session, *, platform: str | None = None, include_inactive: bool = False
+) -> list[Member]:
+    query = select(Member).order_by(Member.platform, Member.user_id)
+    if platform is not None:
+        query = query.where(Member.platform == platform)
+    if not include_inactive:
+        query = query.where(Member.active)
+    return list(session.scalars(query))
+
+
+def remove_member(session: Session, actor: Member | None, *, platform: str, user_id: str) -> Member:
+    """Deactivate (history and audit rows keep pointing at the member)."""
+    _check_actor(actor, f"{platform}:{user_id}")
+    member = find_member(session, platform, user_id)
+    if member is None:
+        raise MemberNotFound(platform=platform, user=user_id)
+    member.active = False
+    session.flush()
+    _audit(session, actor, "member.removed", member, before=None, after=_snapshot(member))
+    return member
+
+
+def _check_actor(actor: Member | None, entity_id: str) -> None:
+    if actor is not None:
+        require(actor, Action.MANAGE_MEMBERS, entity=ENTITY, entity_id=entity_id)
+
+
+def _get(session: Session, platform: str, user_id: str) -> Member | None:
+    return session.scalars(
+        select(Member).where(Member.platform == platform, Member.user_id == user_id)
+    ).first()
+
+
+def _snapshot(member: Member) -> dict[str, Any]:
+    return {
+        "roles": list(member.roles),
+        "display_name": member.display_name,
+        "locale": member.locale,
+        "supplier_id": member.supplier_id,
+        "partner_id": member.partner_id,
+        "active": member.active,
+    }
+
+
+def _audit(
+    session: Session, actor: Member | None, action: str, member: Member, **data: Any
+) -> None:
+    session.add(
+        AuditEvent(
+            actor_id=actor.id if actor else None,
+            action=action,
+            entity=ENTITY,
+            entity_id=f"{member.platform}:{member.user_id}",
+            data=data,
+        )
+    )
