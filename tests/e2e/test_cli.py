@@ -1,28 +1,13 @@
 """The `replenish` command as a user runs it: a real subprocess, real files, exit codes."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import run_replenish
 
-def replenish(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
-    full_env.pop("REPLENISH_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+replenish = run_replenish
 
 
 @pytest.fixture

@@ -2,9 +2,6 @@
 machine, audit and outbox rows in one transaction, optimistic concurrency, exactly once."""
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +48,7 @@ from core.workflow import (
     round_to_terms,
     submit_for_approval,
 )
+from tests.helpers import run_replenish
 
 PO = "PO20261124-001"
 RULES = ApprovalRules()  # no second approver
@@ -468,18 +466,7 @@ def test_every_refusal_code_has_a_message_in_both_languages() -> None:
 # --- the CLI ---------------------------------------------------------------------------------
 
 
-def _replenish(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("REPLENISH_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+_replenish = run_replenish
 
 
 def test_member_cli_add_list_remove(tmp_path: Path) -> None:
