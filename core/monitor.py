@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core.models import (
@@ -29,6 +28,7 @@ from core.models import (
 from core.planner import PlanParams, plan
 from core.signals import overdue_pos, sku_signals
 from core.state import load_state
+from core.workflow import lock_drafting, open_draft, po_total
 
 LIVE = (AlertStatus.OPEN, AlertStatus.SNOOZED)
 DETAIL_COLUMNS = (
@@ -64,7 +64,7 @@ def monitor_pass(
     """Plan every SKU and bring alerts and draft POs in line with the plan (one transaction,
     the caller's unit of work)."""
     p = params or PlanParams()
-    _serialise(session)
+    lock_drafting(session)  # one pass (or Draft PO press) at a time
     state = load_state(session, as_of, history_days=p.history_days, tz=tz)
     planned = plan(state, p)
     result = MonitorResult()
@@ -72,12 +72,6 @@ def monitor_pass(
     _reconcile_alerts(session, wanted, result)
     _draft_orders(session, planned, state.open_po_skus, as_of, result)
     return result, planned
-
-
-def _serialise(session: Session) -> None:
-    """One pass at a time on PostgreSQL (SQLite's BEGIN IMMEDIATE already does this)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('replenish.monitor'))"))
 
 
 def _wanted_alerts(session: Session, planned: pd.DataFrame, as_of: date) -> pd.DataFrame:
@@ -164,7 +158,7 @@ def _draft_orders(
         & ~planned["sku_id"].isin(open_po_skus)
     ]
     for supplier_id, lines in needed.groupby("supplier_id", sort=True):
-        po = _open_draft(session, int(supplier_id), as_of)
+        po = open_draft(session, int(supplier_id), as_of)
         for line in lines.itertuples(index=False):
             session.add(
                 PoLine(
@@ -175,7 +169,7 @@ def _draft_orders(
                 )
             )
         session.flush()
-        po.total = _total(session, po)
+        po.total = po_total(session, po)
         result.drafted.append(
             {
                 "po": po.number,
@@ -191,35 +185,6 @@ def _draft_orders(
             [po.number],
             lines=[str(sku) for sku in lines["sku"]],
         )
-
-
-def _open_draft(session: Session, supplier_id: int, as_of: date) -> PurchaseOrder:
-    """The supplier's open draft, or a new one: never two drafts for one supplier."""
-    draft = session.scalars(
-        select(PurchaseOrder).where(
-            PurchaseOrder.supplier_id == supplier_id, PurchaseOrder.status == PoStatus.DRAFT
-        )
-    ).first()
-    if draft is None:
-        draft = PurchaseOrder(number=_next_number(session, as_of), supplier_id=supplier_id)
-        session.add(draft)
-        session.flush()
-    return draft
-
-
-def _next_number(session: Session, as_of: date) -> str:
-    prefix = f"PO{as_of:%Y%m%d}-"
-    taken = (
-        session.scalar(select(sa.func.count()).where(PurchaseOrder.number.startswith(prefix))) or 0
-    )
-    return f"{prefix}{taken + 1:03d}"
-
-
-def _total(session: Session, po: PurchaseOrder) -> Decimal:
-    total = session.scalar(
-        select(sa.func.sum(PoLine.qty * PoLine.unit_price)).where(PoLine.po_id == po.id)
-    )
-    return Decimal(str(total or 0)).quantize(Decimal("0.01"))
 
 
 def _audit(session: Session, action: str, entity: str, ids: Iterable[str], **data: Any) -> None:

@@ -66,6 +66,9 @@ class Action(StrEnum):
     RECEIVE = "receive"
     CLOSE = "close"
     MANAGE_MEMBERS = "manage_members"
+    DRAFT_PO = "draft_po"
+    SNOOZE_ALERT = "snooze_alert"
+    DISMISS_ALERT = "dismiss_alert"
 
 
 # The one place that says which role may do what. Supplier actions also need the member to
@@ -83,6 +86,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RECEIVE: frozenset({Role.LOGISTICS, Role.INVENTORY_CLERK, Role.MANAGER}),
     Action.CLOSE: frozenset({Role.BUYER, Role.MANAGER}),
     Action.MANAGE_MEMBERS: frozenset({Role.MANAGER}),
+    Action.DRAFT_PO: frozenset({Role.MANAGER, Role.INVENTORY_CLERK, Role.BUYER}),
+    Action.SNOOZE_ALERT: frozenset({Role.MANAGER, Role.INVENTORY_CLERK, Role.BUYER}),
+    Action.DISMISS_ALERT: frozenset({Role.MANAGER, Role.INVENTORY_CLERK}),
 }
 SUPPLIER_ACTIONS = frozenset({Action.CONFIRM, Action.DECLINE})
 

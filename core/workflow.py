@@ -11,7 +11,7 @@ presses is in `core.inbox`.
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -41,7 +41,9 @@ TRANSITIONS: dict[tuple[PoStatus, Action], PoStatus] = {
     (S.DRAFT, Action.SUBMIT): S.PENDING_APPROVAL,
     (S.DRAFT, Action.EDIT): S.DRAFT,
     (S.PENDING_APPROVAL, Action.EDIT): S.PENDING_APPROVAL,
+    (S.DRAFT, Action.APPROVE): S.APPROVED,  # a manager may approve a draft the monitor made
     (S.PENDING_APPROVAL, Action.APPROVE): S.APPROVED,
+    (S.DRAFT, Action.REJECT): S.REJECTED,
     (S.PENDING_APPROVAL, Action.REJECT): S.REJECTED,
     (S.DRAFT, Action.CANCEL): S.CANCELLED,
     (S.PENDING_APPROVAL, Action.CANCEL): S.CANCELLED,
@@ -186,7 +188,7 @@ def edit_quantities(
     lists the ones the terms raised."""
     with _step(session, actor, number, Action.EDIT) as po:
         edits, changed = _apply_quantities(session, po, quantities)
-        po.total = _total(session, po)
+        po.total = po_total(session, po)
         return _finish(session, po, actor, Action.EDIT, ["approvals"], edits=edits, changed=changed)
 
 
@@ -381,8 +383,41 @@ def _lines_of(po: PurchaseOrder) -> Any:
     return select(PoLine).where(PoLine.po_id == po.id)
 
 
-def _total(session: Session, po: PurchaseOrder) -> Decimal:
+def po_total(session: Session, po: PurchaseOrder) -> Decimal:
     total = session.scalar(
         select(sa.func.sum(PoLine.qty * PoLine.unit_price)).where(PoLine.po_id == po.id)
     )
     return Decimal(str(total or 0)).quantize(Decimal("0.01"))
+
+
+# --- drafts: shared by the monitor pass and the alert card's Draft PO button ---------------
+
+
+def lock_drafting(session: Session) -> None:
+    """One drafter at a time on PostgreSQL (SQLite's BEGIN IMMEDIATE already does this), so
+    two drafters never open two drafts for one supplier."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('replenish.monitor'))"))
+
+
+def open_draft(session: Session, supplier_id: int, today: date) -> PurchaseOrder:
+    """The supplier's open draft, or a new one: never two drafts for one supplier."""
+    draft = session.scalars(
+        select(PurchaseOrder).where(
+            PurchaseOrder.supplier_id == supplier_id, PurchaseOrder.status == PoStatus.DRAFT
+        )
+    ).first()
+    if draft is None:
+        draft = PurchaseOrder(number=_next_number(session, today), supplier_id=supplier_id)
+        session.add(draft)
+        session.flush()
+    return draft
+
+
+def _next_number(session: Session, today: date) -> str:
+    prefix = f"PO{today:%Y%m%d}-"
+    taken = (
+        session.scalar(select(sa.func.count()).where(col(PurchaseOrder.number).startswith(prefix)))
+        or 0
+    )
+    return f"{prefix}{taken + 1:03d}"
