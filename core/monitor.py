@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlmodel import Session, select
 
+from core.alerts import notify_alert, wake_snoozed
 from core.models import (
     Alert,
     AlertStatus,
@@ -25,6 +26,7 @@ from core.models import (
     PurchaseOrder,
     utcnow,
 )
+from core.outbox import notify, po_card
 from core.planner import PlanParams, plan
 from core.signals import overdue_pos, sku_signals
 from core.state import load_state
@@ -70,6 +72,7 @@ def monitor_pass(
     result = MonitorResult()
     wanted = _wanted_alerts(session, planned, as_of)
     _reconcile_alerts(session, wanted, result)
+    wake_snoozed(session, utcnow())
     _draft_orders(session, planned, state.open_po_skus, as_of, result)
     return result, planned
 
@@ -116,27 +119,36 @@ def _open_pos(session: Session) -> pd.DataFrame:
 def _reconcile_alerts(session: Session, wanted: pd.DataFrame, result: MonitorResult) -> None:
     live = {a.dedupe_key: a for a in session.scalars(select(Alert).where(Alert.status.in_(LIVE)))}
     now = utcnow()
+    told: list[tuple[Alert, str]] = []  # (alert, event) for the alerts channel
     for row in wanted.itertuples(index=False):
         alert = live.pop(row.dedupe_key, None)
         if alert is None:
-            session.add(
-                Alert(
-                    kind=row.kind,
-                    sku_id=_int_or_none(row.sku_id),
-                    severity=row.severity,
-                    dedupe_key=row.dedupe_key,
-                    details=row.details,
-                    opened_at=now,
-                    updated_at=now,
-                )
+            alert = Alert(
+                kind=row.kind,
+                sku_id=_int_or_none(row.sku_id),
+                severity=row.severity,
+                dedupe_key=row.dedupe_key,
+                details=row.details,
+                opened_at=now,
+                updated_at=now,
             )
+            session.add(alert)
             result.opened.append(row.dedupe_key)
+            told.append((alert, "opened"))
         elif alert.details != row.details or alert.severity != row.severity:
-            alert.details, alert.severity, alert.updated_at = row.details, row.severity, now
+            if alert.severity != row.severity:  # louder or quieter: worth a fresh card
+                told.append((alert, "updated"))
+            po = alert.details.get("po")  # keep the PO a Draft PO press made
+            alert.details = row.details | ({"po": po} if po else {})
+            alert.severity, alert.updated_at = row.severity, now
             result.updated.append(row.dedupe_key)
     for key, alert in live.items():  # conditions that cleared
         alert.status, alert.resolved_at, alert.updated_at = AlertStatus.RESOLVED, now, now
         result.resolved.append(key)
+        told.append((alert, "resolved"))
+    session.flush()
+    for alert, event in told:
+        notify_alert(session, alert, event)
     _audit(session, "alert.opened", "alert", result.opened)
     _audit(session, "alert.resolved", "alert", result.resolved)
 
@@ -170,6 +182,8 @@ def _draft_orders(
             )
         session.flush()
         po.total = po_total(session, po)
+        session.flush()
+        notify(session, po, "drafted", ["approvals"], po_card(session, po, "drafted"))
         result.drafted.append(
             {
                 "po": po.number,

@@ -4,33 +4,25 @@ machine, audit and outbox rows in one transaction, optimistic concurrency, exact
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot.i18n import en, zh_tw
-from core.inbox import attempt, handle_once, interaction_key, run_once
+from core.inbox import handle_once, interaction_key, run_once
 from core.members import add_member, find_member, list_members, remove_member
 from core.models import (
     AuditEvent,
-    ChatBinding,
     InboxEvent,
-    Member,
     OutboxMessage,
     PoLine,
     PoStatus,
-    PurchaseOrder,
-    Sku,
-    Supplier,
-    SupplierTerm,
 )
 from core.permissions import Action, DomainError, PermissionDenied, UnknownRole, can
-from core.store import Store
 from core.workflow import (
     TRANSITIONS,
     AlreadyDone,
@@ -49,99 +41,10 @@ from core.workflow import (
     submit_for_approval,
 )
 from tests.helpers import run_replenish
+from tests.integration.conftest import PO, Shop
 
-PO = "PO20261124-001"
 RULES = ApprovalRules()  # no second approver
 STRICT = ApprovalRules(second_approver_over=Decimal(1000))
-
-
-@dataclass(frozen=True)
-class Shop:
-    store: Store
-    ids: dict[str, int]  # member and SKU ids by name
-
-    def member(self, session: Session, name: str) -> Member:
-        member = session.get(Member, self.ids[name])
-        assert member is not None
-        return member
-
-    def run(self, name: str, use_case: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """One use case in its own unit of work, as the bot runs it."""
-        with self.store.unit_of_work() as session:
-            return use_case(session, self.member(session, name), *args, **kwargs)
-
-    def respond(self, name: str, use_case: Callable[..., Any], *args: Any, **kw: Any) -> dict:
-        """Through `attempt`: refusals become answers and audited ones leave a row."""
-        with self.store.unit_of_work() as session:
-            actor = self.member(session, name)
-            return attempt(session, lambda: use_case(session, actor, *args, **kw).as_dict())
-
-    def po(self) -> PurchaseOrder:
-        with self.store.read() as session:
-            return session.scalars(select(PurchaseOrder).where(PurchaseOrder.number == PO)).one()
-
-    def rows(self, table: Any, *where: Any) -> list[Any]:
-        with self.store.read() as session:
-            return list(session.scalars(select(table).where(*where).order_by(table.id)))
-
-    def audit(self, action: str) -> list[AuditEvent]:
-        return self.rows(AuditEvent, AuditEvent.action == action)
-
-
-MEMBERS = {
-    "clerk": ["inventory_clerk"],
-    "amy": ["manager"],
-    "ben": ["manager"],
-    "buyer": ["buyer"],
-    "analyst": ["analyst"],
-}
-
-
-@pytest.fixture
-def shop(any_store: Store) -> Shop:
-    ids: dict[str, int] = {}
-    with any_store.unit_of_work() as session:
-        supplier = Supplier(code="S1", name="鮮乳坊")
-        milk, tea = Sku(code="MILK", name="鮮乳"), Sku(code="TEA", name="紅茶")
-        session.add_all([supplier, milk, tea])
-        session.flush()
-        assert supplier.id
-        assert milk.id
-        assert tea.id
-        for sku, price, moq, pack in ((milk, 50, 24, 12), (tea, 20, 10, 10)):
-            session.add(
-                SupplierTerm(
-                    supplier_id=supplier.id,
-                    sku_id=sku.id,
-                    unit_price=Decimal(price),
-                    moq=moq,
-                    case_pack=pack,
-                )
-            )
-        po = PurchaseOrder(number=PO, supplier_id=supplier.id, total=Decimal(2400 + 200))
-        session.add(po)
-        session.flush()
-        session.add(PoLine(po_id=po.id, sku_id=milk.id, qty=48, unit_price=Decimal(50)))
-        session.add(PoLine(po_id=po.id, sku_id=tea.id, qty=10, unit_price=Decimal(20)))
-        for purpose, platform, chat, supplier_id in (
-            ("approvals", "slack", "C-APPROVALS", None),
-            ("buyers", "slack", "C-BUYERS", None),
-            ("supplier", "telegram", "-100200", supplier.id),
-            ("supplier", "telegram", "-100999", None),  # another supplier's group
-        ):
-            session.add(
-                ChatBinding(
-                    purpose=purpose, platform=platform, chat_id=chat, supplier_id=supplier_id
-                )
-            )
-        for name, roles in MEMBERS.items():
-            member = add_member(
-                session, None, platform="slack", user_id=f"U-{name}", roles=roles, display_name=name
-            )
-            assert member.id is not None
-            ids[name] = member.id
-        ids |= {"MILK": milk.id, "TEA": tea.id}
-    return Shop(any_store, ids)
 
 
 def _submitted(shop: Shop) -> None:
