@@ -152,6 +152,7 @@ class Command:
     channel: str
     text: str
     user_name: str = ""
+    key: str = ""  # this invocation's identity, for commands that change state (approve)
 
 
 @dataclass(frozen=True)

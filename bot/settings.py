@@ -5,6 +5,7 @@ import time: call `load_settings()` where the program starts.
 """
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,9 +23,25 @@ Locale = Literal["zh-TW", "en"]
 
 
 class SlackSettings(BaseModel):
-    bot_token: SecretStr | None = None
-    signing_secret: SecretStr | None = None
-    app_token: SecretStr | None = None
+    bot_token: SecretStr | None = None  # xoxb-…
+    signing_secret: SecretStr | None = None  # HTTP mode: verifies every request
+    app_token: SecretStr | None = None  # xapp-…, Socket Mode only
+    # Any Slack-compatible Web API (the tests' fake server, an enterprise proxy).
+    api_base_url: str = "https://slack.com/api/"
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value if value.endswith("/") else value + "/"
+
+
+class ApprovalSettings(BaseModel):
+    """Who must approve: above `second_approver_over` (TWD) two different managers."""
+
+    second_approver_over: Decimal | None = Field(None, ge=0)
+    emergency_needs_second: bool = True
 
 
 class TelegramSettings(BaseModel):
@@ -53,6 +70,7 @@ class Settings(BaseSettings):
     currency: str = "TWD"
     default_location: str = "WH"
     planning: PlanningSettings = PlanningSettings()
+    approval: ApprovalSettings = ApprovalSettings()
     slack: SlackSettings = SlackSettings()
     telegram: TelegramSettings = TelegramSettings()
 

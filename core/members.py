@@ -4,7 +4,7 @@ audited; `actor` is None when the CLI (a local administrator) or the system make
 from collections.abc import Iterable
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.models import AuditEvent, Member
 from core.permissions import Action, DomainError, parse_roles, require
@@ -122,3 +122,34 @@ def _audit(
             data=data,
         )
     )
+
+
+LIMITS_ENTITY = ("settings", "approval")
+
+
+def record_approval_rules(session: Session, rules: dict[str, Any]) -> bool:
+    """Audit the approval limits in force when they differ from the last ones recorded.
+
+    The limits live in settings (a file or the environment), so a change is noticed, and
+    written as `approval.limits_changed` with before and after, the first time the bot runs
+    with it. True when a change was recorded.
+    """
+    entity, entity_id = LIMITS_ENTITY
+    last = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+        .order_by(col(AuditEvent.id).desc())
+    ).first()
+    before = last.data.get("after") if last is not None else None
+    if before == rules:
+        return False
+    session.add(
+        AuditEvent(
+            action="approval.limits_changed",
+            entity=entity,
+            entity_id=entity_id,
+            data={"before": before, "after": rules},
+        )
+    )
+    session.flush()
+    return True
