@@ -3,6 +3,8 @@
 PostgreSQL tests use REPLENISH_TEST_PG_URL (default: the local server). Each test run
 creates its own scratch database and drops it at the end. Without a reachable server the
 tests skip with the reason, except under CI=true, where they fail instead.
+
+Every test may reach loopback only (tests/network_guard.py); Slack is `fake_slack`.
 """
 
 import os
@@ -16,6 +18,10 @@ import sqlalchemy as sa
 
 from bot.migrate import upgrade
 from core.store import Store, normalise_url
+from tests.fakes.slack import FAKE_TOKEN, FakeSlack
+
+# Loaded here so the guard covers the whole session, collection included.
+pytest_plugins = ["tests.network_guard"]
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -84,3 +90,10 @@ def any_store(request: pytest.FixtureRequest) -> Store:
     """The same test on SQLite and on PostgreSQL."""
     name = "store" if request.param == "sqlite" else "pg_store"
     return request.getfixturevalue(name)
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    """A fake Slack Web API on 127.0.0.1 expecting `fake_slack.token`; stopped afterwards."""
+    with FakeSlack(token=FAKE_TOKEN) as fake:
+        yield fake
