@@ -1,11 +1,26 @@
-"""The composition root: the one place that builds settings, the store and (later) the
-chat adapters and scheduler, and wires them together."""
+"""The composition root: the one place that builds settings, the store, the chat adapters
+(and later the scheduler), and wires them together."""
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
+from slack_bolt import App as BoltApp
+from sqlmodel import select
+
+from adapters.chat import Card, ChatAdapter
+from adapters.http import ReplenishAsgi
+from adapters.slack import PLATFORM as PLATFORM_SLACK
+from adapters.slack import SlackChat, SlackConfig, slack_app, web_client
+from bot import cards
+from bot.chatbot import ChatBot
+from bot.dispatch import DispatchReport, dispatch_outbox
 from bot.migrate import ensure_schema
 from bot.settings import Settings, load_settings
+from core.members import record_approval_rules
+from core.models import OutboxMessage, OutboxStatus
 from core.store import Store
 
 
@@ -37,3 +52,85 @@ def build(
     if migrate:
         ensure_schema(store)
     return App(settings, store)
+
+
+# --- chat wiring ---------------------------------------------------------------------------
+
+
+class NotConfigured(Exception):  # noqa: N818 (reads as the message it carries)
+    """A setting the requested mode needs is missing; `setting` names it."""
+
+    def __init__(self, setting: str) -> None:
+        super().__init__(setting)
+        self.setting = setting
+
+
+def slack_config(settings: Settings, *, socket_mode: bool = False) -> SlackConfig:
+    slack = settings.slack
+    if slack.bot_token is None:
+        raise NotConfigured("slack.bot_token (REPLENISH_SLACK__BOT_TOKEN)")
+    if socket_mode and slack.app_token is None:
+        raise NotConfigured("slack.app_token (REPLENISH_SLACK__APP_TOKEN)")
+    if not socket_mode and slack.signing_secret is None:
+        raise NotConfigured("slack.signing_secret (REPLENISH_SLACK__SIGNING_SECRET)")
+    secret = slack.signing_secret.get_secret_value() if slack.signing_secret else ""
+    return SlackConfig(
+        bot_token=slack.bot_token.get_secret_value(),
+        signing_secret=secret,
+        api_base_url=slack.api_base_url,
+    )
+
+
+def slack_bolt(app: App, *, socket_mode: bool = False) -> BoltApp:
+    """The bolt app wired to the bot's answers (and the approval limits audited)."""
+    with app.store.unit_of_work() as session:
+        record_approval_rules(session, app.settings.approval.model_dump(mode="json"))
+    config = slack_config(app.settings, socket_mode=socket_mode)
+    return slack_app(config, ChatBot(app, PLATFORM_SLACK), socket_mode=socket_mode)
+
+
+def chat_adapters(app: App) -> dict[str, ChatAdapter]:
+    """Delivery for every platform that has a token; the outbox waits for the others."""
+    adapters: dict[str, ChatAdapter] = {}
+    if app.settings.slack.bot_token is not None:
+        token = app.settings.slack.bot_token.get_secret_value()
+        config = SlackConfig(bot_token=token, api_base_url=app.settings.slack.api_base_url)
+        adapters[PLATFORM_SLACK] = SlackChat(web_client(config))
+    return adapters
+
+
+def render_card(app: App) -> Callable[[dict[str, Any], str], Card]:
+    """Outbox card JSON → the neutral card, in the reader's locale."""
+    tz = app.settings.tz
+
+    def render(data: dict[str, Any], locale: str) -> Card:
+        if data.get("type") == "alert":
+            return cards.alert_card(data, locale, tz)
+        return cards.po_card(data, locale, tz)
+
+    return render
+
+
+def deliver_outbox(app: App, adapters: Mapping[str, ChatAdapter]) -> DispatchReport:
+    return dispatch_outbox(
+        app.store,
+        adapters,
+        render_card(app),
+        locale_for=lambda _platform, _target: app.settings.locale,
+    )
+
+
+def http_app(app: App, slack: BoltApp | None) -> ReplenishAsgi:
+    return ReplenishAsgi(slack, health=lambda: health(app))
+
+
+def health(app: App) -> dict[str, Any]:
+    """Cheap: one query, and how much mail is waiting (a growing number means trouble)."""
+    with app.store.read() as session:
+        pending = session.scalar(
+            select(sa.func.count()).where(OutboxMessage.status == OutboxStatus.PENDING)
+        )
+        failed = session.scalar(
+            select(sa.func.count()).where(OutboxMessage.status == OutboxStatus.FAILED)
+        )
+    return {"ok": True, "database": "ok", "outbox_pending": pending, "outbox_failed": failed}

@@ -1,14 +1,19 @@
 """The engine as the product runs it: settings → parameters, the plan and monitor pass."""
 
+from __future__ import annotations
+
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from bot.app import App
 from core.monitor import MonitorResult, monitor_pass
 from core.planner import PlanParams, plan
 from core.policy import PolicyParams
 from core.state import load_state
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 
 def plan_params(app: App) -> PlanParams:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core.models import AuditEvent, Member
+from core.models import AuditEvent, ChatBinding, Member
 from core.permissions import Action, DomainError, parse_roles, require
 
 ENTITY = "member"
@@ -15,6 +15,13 @@ LOCALES = ("zh-TW", "en")
 
 class UnknownLocale(DomainError):  # noqa: N818 (domain language)
     code = "unknown_locale"
+
+
+class NotAMember(DomainError):  # noqa: N818 (domain language)
+    """Someone pressed a button who is not (or no longer) a member: a manager adds them."""
+
+    code = "not_a_member"
+    audited = True
 
 
 class MemberNotFound(DomainError):  # noqa: N818 (domain language)
@@ -153,3 +160,94 @@ def record_approval_rules(session: Session, rules: dict[str, Any]) -> bool:
     )
     session.flush()
     return True
+
+
+# --- chat bindings: which channel or group hears what ----------------------------------------
+
+PURPOSES = ("alerts", "approvals", "buyers", "reports", "logistics", "supplier", "dropship")
+CHAT_ENTITY = "chat_binding"
+
+
+class UnknownPurpose(DomainError):  # noqa: N818 (domain language)
+    code = "unknown_purpose"
+
+
+def bind_chat(
+    session: Session,
+    actor: Member | None,
+    *,
+    purpose: str,
+    platform: str,
+    chat_id: str,
+    supplier_id: int | None = None,
+    partner_id: int | None = None,
+) -> tuple[ChatBinding, bool]:
+    """Bind a channel to a purpose (idempotent); True when it is new. Audited."""
+    _check_actor(actor, f"{platform}:{chat_id}")
+    if purpose not in PURPOSES:
+        raise UnknownPurpose(value=purpose, valid=list(PURPOSES))
+    found = session.scalars(
+        select(ChatBinding).where(
+            ChatBinding.platform == platform,
+            ChatBinding.chat_id == chat_id,
+            ChatBinding.purpose == purpose,
+        )
+    ).first()
+    if found is not None:
+        return found, False
+    binding = ChatBinding(
+        purpose=purpose,
+        platform=platform,
+        chat_id=chat_id,
+        supplier_id=supplier_id,
+        partner_id=partner_id,
+    )
+    session.add(binding)
+    session.flush()
+    _audit_binding(session, actor, "chat.bound", binding)
+    return binding, True
+
+
+def unbind_chat(
+    session: Session, actor: Member | None, *, purpose: str, platform: str, chat_id: str
+) -> bool:
+    """Remove a binding; False when there was none. Audited."""
+    _check_actor(actor, f"{platform}:{chat_id}")
+    found = session.scalars(
+        select(ChatBinding).where(
+            ChatBinding.platform == platform,
+            ChatBinding.chat_id == chat_id,
+            ChatBinding.purpose == purpose,
+        )
+    ).first()
+    if found is None:
+        return False
+    _audit_binding(session, actor, "chat.unbound", found)
+    session.delete(found)
+    session.flush()
+    return True
+
+
+def list_bindings(session: Session, *, platform: str | None = None) -> list[ChatBinding]:
+    query = select(ChatBinding).order_by(ChatBinding.platform, ChatBinding.purpose)
+    if platform is not None:
+        query = query.where(ChatBinding.platform == platform)
+    return list(session.scalars(query))
+
+
+def _audit_binding(
+    session: Session, actor: Member | None, action: str, binding: ChatBinding
+) -> None:
+    session.add(
+        AuditEvent(
+            actor_id=actor.id if actor else None,
+            action=action,
+            entity=CHAT_ENTITY,
+            entity_id=f"{binding.platform}:{binding.chat_id}"[:64],
+            data={
+                "purpose": binding.purpose,
+                "supplier_id": binding.supplier_id,
+                "partner_id": binding.partner_id,
+            },
+        )
+    )
