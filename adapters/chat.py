@@ -113,6 +113,7 @@ class MessageRef:
 
     channel: str
     ts: str
+    ephemeral: bool = False  # seen by one person only: replaced, never updated by ts
 
     def encode(self) -> str:
         return f"{self.channel}|{self.ts}"

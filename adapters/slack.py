@@ -7,6 +7,7 @@ payloads into neutral `Command`/`Interaction`s and neutral `Reply`s back into We
 Block Kit itself is in `adapters.slack_blocks`.
 """
 
+import hashlib
 import json
 import logging
 import re
@@ -168,6 +169,7 @@ def _on_submit(handlers: ChatHandlers) -> Callable[..., None]:
         view = body["view"]
         context = json.loads(view.get("private_metadata") or "{}")
         message = MessageRef.decode(context["m"]) if context.get("m") else None
+        values = view_values(view)
         interaction = Interaction(
             platform=PLATFORM,
             team=_team(body),
@@ -176,13 +178,13 @@ def _on_submit(handlers: ChatHandlers) -> Callable[..., None]:
             action_id=str(view["callback_id"]),
             value=str(context.get("c", "")),
             message=message,
-            values=view_values(view),
+            values=values,
             key=interaction_key(
                 _team(body),
                 str(body["user"]["id"]),
                 str(view["callback_id"]),
                 str(view.get("id", "")),
-                str(view.get("hash", "")),
+                _digest(view.get("hash", ""), values),
             ),
         )
         reply = handlers.submit(interaction)
@@ -214,9 +216,16 @@ def _deliver(
     message: MessageRef | None,
     user: str,
 ) -> None:
-    """Update the pressed message in place, then tell the presser privately."""
+    """Update the pressed message in place, then tell the presser privately. An ephemeral
+    message (a slash command's answer) can only be replaced through its response_url."""
     if reply.replace and reply.card is not None and message is not None:
-        _guarded(client.chat_update, **_update_args(client, message, reply.card))
+        if message.ephemeral and respond is not None:
+            card = reply.card
+            _guarded(
+                respond, text=card_text(card), blocks=_blocks(client, card), replace_original=True
+            )
+        else:
+            _guarded(client.chat_update, **_update_args(client, message, reply.card))
     if not reply.text and (reply.card is None or reply.replace):
         return
     card_blocks_ = _blocks(client, reply.card) if reply.card and not reply.replace else None
@@ -289,7 +298,16 @@ def _message_ref(body: Mapping[str, Any]) -> MessageRef | None:
     container = body.get("container") or {}
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
     ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
-    return MessageRef(str(channel), str(ts)) if channel and ts else None
+    if not (channel and ts):
+        return None
+    return MessageRef(str(channel), str(ts), ephemeral=bool(container.get("is_ephemeral")))
+
+
+def _digest(view_hash: object, values: Mapping[str, str]) -> str:
+    """A redelivered submission repeats its values; a corrected one (after an inline error,
+    same view and hash) does not, and must not be answered from the first one's record."""
+    typed = json.dumps(values, sort_keys=True, ensure_ascii=False).encode()
+    return f"{view_hash}:{hashlib.sha256(typed).hexdigest()[:16]}"
 
 
 def _team(body: Mapping[str, Any]) -> str:

@@ -21,7 +21,7 @@ from core.store import Store, normalise_url
 from tests.fakes.slack import FAKE_TOKEN, FakeSlack
 
 # Loaded here so the guard covers the whole session, collection included.
-pytest_plugins = ["tests.network_guard"]
+pytest_plugins = ["tests.network_guard", "tests.shop"]
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TAIPEI = ZoneInfo("Asia/Taipei")

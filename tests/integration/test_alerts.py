@@ -20,7 +20,7 @@ from core.models import (
     utcnow,
 )
 from core.permissions import PermissionDenied
-from tests.integration.conftest import Shop
+from tests.shop import Shop
 
 TODAY = date(2026, 11, 25)
 

@@ -41,7 +41,7 @@ from core.workflow import (
     submit_for_approval,
 )
 from tests.helpers import run_replenish
-from tests.integration.conftest import PO, Shop
+from tests.shop import PO, Shop
 
 RULES = ApprovalRules()  # no second approver
 STRICT = ApprovalRules(second_approver_over=Decimal(1000))

@@ -70,8 +70,12 @@ MEMBERS = {
 
 @pytest.fixture
 def shop(any_store: Store) -> Shop:
+    return seed_shop(any_store)
+
+
+def seed_shop(store: Store) -> Shop:
     ids: dict[str, int] = {}
-    with any_store.unit_of_work() as session:
+    with store.unit_of_work() as session:
         supplier = Supplier(code="S1", name="鮮乳坊")
         milk, tea = Sku(code="MILK", name="鮮乳"), Sku(code="TEA", name="紅茶")
         session.add_all([supplier, milk, tea])
@@ -112,4 +116,4 @@ def shop(any_store: Store) -> Shop:
             assert member.id is not None
             ids[name] = member.id
         ids |= {"MILK": milk.id, "TEA": tea.id}
-    return Shop(any_store, ids)
+    return Shop(store, ids)
