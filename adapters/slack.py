@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from slack_bolt import Ack, App, Respond
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -36,6 +37,7 @@ from adapters.slack_blocks import (
 from core.inbox import interaction_key
 
 PLATFORM = "slack"
+SlackBolt = App  # for the bot, which does not import slack_bolt itself
 log = logging.getLogger(__name__)
 ANY = re.compile(".*")
 # Errors a retry cannot fix: the message stays in the outbox as failed, for an operator.
@@ -372,3 +374,9 @@ def _seconds(value: Any) -> float | None:
         return max(float(value), 0.0) if value is not None else None
     except ValueError:
         return None
+
+
+def serve_socket_mode(app: App, app_token: str) -> None:
+    """Socket Mode: Slack delivers over a WebSocket this process opens (no public URL).
+    Runs until interrupted; the same listeners as HTTP mode."""
+    SocketModeHandler(app, app_token, web_client=app.client).start()

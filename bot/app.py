@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from slack_bolt import App as BoltApp
 from sqlmodel import select
 
 from adapters.chat import Card, ChatAdapter
 from adapters.http import ReplenishAsgi
 from adapters.slack import PLATFORM as PLATFORM_SLACK
+from adapters.slack import SlackBolt as BoltApp
 from adapters.slack import SlackChat, SlackConfig, slack_app, web_client
 from bot import cards
 from bot.chatbot import ChatBot

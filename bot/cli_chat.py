@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from adapters.http import serve
+from adapters.slack import serve_socket_mode
 from bot.app import (
     App,
     NotConfigured,
@@ -127,7 +127,7 @@ def run_slack(
             token = application.settings.slack.app_token
             assert token is not None  # slack_bolt() checked
             console.print(t("cli.run.socket", ui))
-            SocketModeHandler(bolt, token.get_secret_value()).start()
+            serve_socket_mode(bolt, token.get_secret_value())
         else:
             console.print(t("cli.run.http", ui, host=host, port=port))
             serve(http_app(application, bolt), host=host, port=port)

@@ -191,7 +191,7 @@ def _po(bot: ChatBot, command: Command, args: list[str], locale: str) -> Reply:
                 ("🚨 " if po.emergency else "") + po.number,
                 name,
                 cards.money(po.total, locale, po.currency),
-                t(f"status.{po.status}", locale),
+                t(f"po_status.{po.status}", locale),
             )
             for po, name in rows
         ),
