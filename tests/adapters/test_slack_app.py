@@ -4,14 +4,18 @@ the database."""
 
 import threading
 import time
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
+from slack_bolt.request import BoltRequest
 from sqlmodel import select
 
 from bot import cards
-from core.alerts import notify_alert
+from bot.app import App, slack_bolt
+from core.alerts import notify_alert, wake_snoozed
 from core.models import (
     Alert,
     AuditEvent,
@@ -329,3 +333,55 @@ def test_drafting_joins_the_suppliers_open_draft(harness: Harness) -> None:
     wait_for(lambda: _status(h) == "pending_approval")
     with h.shop.store.read() as session:
         assert len(session.scalars(select(PurchaseOrder)).all()) == 1
+
+
+def test_snooze_and_dismiss_from_the_alert_card(harness: Harness) -> None:
+    h = harness
+    alert_id = _juice_alert(h)
+    h.deliver()
+    h.press("U-clerk", cards.SNOOZE, str(alert_id), ALERTS)
+    wait_for(lambda: _action_ids(h.only_message(ALERTS)) == [])  # snoozed: nothing to press
+    [alert] = h.shop.rows(Alert, Alert.id == alert_id)
+    assert alert.status == "snoozed"
+    assert alert.snoozed_until is not None
+
+    with h.shop.store.unit_of_work() as session:  # a day later the monitor wakes it
+        wake_snoozed(session, alert.snoozed_until + timedelta(seconds=1))
+    h.deliver()
+    wait_for(lambda: cards.DISMISS in _action_ids(h.only_message(ALERTS)))
+
+    h.press("U-amy", cards.DISMISS, str(alert_id), ALERTS)
+    view = wait_for(lambda: h.fake.calls("views.open") and h.opened_view(cards.DISMISS_FORM))
+    h.submit("U-amy", view, {cards.REASON_INPUT: "換季商品，不再補貨"})
+    wait_for(lambda: h.shop.rows(Alert, Alert.id == alert_id)[0].status == "dismissed")
+    wait_for(lambda: "換季商品" in _text(h.only_message(ALERTS)))
+    assert len(h.messages(ALERTS)) == 1  # one card, updated in place all along
+
+
+def test_health_reports_the_database_and_the_outbox(harness: Harness) -> None:
+    h = harness
+    h.shop.run("clerk", submit_for_approval, PO)
+    answer = h.client.get(f"{h.url}/healthz")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["ok"] is True
+    assert body["outbox_pending"] >= 1
+    assert h.client.get(f"{h.url}/nope").status_code == 404
+
+
+def test_socket_mode_uses_the_same_listeners_and_a_redelivery_applies_once(
+    harness: Harness,
+) -> None:
+    """Socket Mode requests carry no signature; bolt marks them mode=socket_mode."""
+    h = harness
+    message = _po_card_in_approvals(h)
+    slack = h.app.settings.slack.model_copy(update={"app_token": SecretStr("xapp-fake")})
+    app = App(h.app.settings.model_copy(update={"slack": slack}), h.app.store)
+    bolt = slack_bolt(app, socket_mode=True)
+    body = h.press_body("U-amy", cards.APPROVE, PO, message, APPROVALS).decode()
+    for _ in range(2):  # the WebSocket redelivers an envelope it thinks was not acked
+        answer = bolt.dispatch(BoltRequest(body=body, mode="socket_mode"))
+        assert answer.status == 200
+    wait_for(lambda: _status(h) == "approved")
+    wait_for(lambda: len(h.fake.calls("response_url")) >= 2)
+    assert _effects(h)[:2] == (1, 2)

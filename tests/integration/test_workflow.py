@@ -14,7 +14,13 @@ from sqlmodel import select
 
 from bot.i18n import en, zh_tw
 from core.inbox import handle_once, interaction_key, run_once
-from core.members import add_member, find_member, list_members, remove_member
+from core.members import (
+    add_member,
+    find_member,
+    list_members,
+    record_approval_rules,
+    remove_member,
+)
 from core.models import (
     AuditEvent,
     InboxEvent,
@@ -23,6 +29,7 @@ from core.models import (
     PoStatus,
 )
 from core.permissions import Action, DomainError, PermissionDenied, UnknownRole, can
+from core.store import Store
 from core.workflow import (
     TRANSITIONS,
     AlreadyDone,
@@ -408,3 +415,19 @@ def test_member_cli_add_list_remove(tmp_path: Path) -> None:
         actions = connection.execute(sa.text("SELECT action FROM auditevent ORDER BY id")).all()
     engine.dispose()
     assert [a for (a,) in actions] == ["member.added", "member.removed"]
+
+
+def test_changes_to_the_approval_limits_are_audited_once(any_store: Store) -> None:
+    limits = {"second_approver_over": "50000", "emergency_needs_second": True}
+    with any_store.unit_of_work() as session:
+        assert record_approval_rules(session, limits) is True
+        assert record_approval_rules(session, limits) is False  # unchanged: nothing new
+        assert record_approval_rules(session, limits | {"second_approver_over": "80000"})
+    with any_store.read() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "approval.limits_changed")
+        ).all()
+    assert [(e.data["before"], e.data["after"]["second_approver_over"]) for e in events] == [
+        (None, "50000"),
+        (limits, "80000"),
+    ]
