@@ -37,6 +37,7 @@ class Button:
     value: str
     style: ButtonStyle = ButtonStyle.DEFAULT
     confirm: str | None = None  # "are you sure?" text, when the press is hard to undo
+    deny: str = ""  # the confirm dialog's "no", in the reader's language
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class Form:
     inputs: tuple[Input, ...]
     context: str = ""
     intro: str = ""
+    close: str = ""  # the cancel button, in the reader's language
 
 
 @dataclass(frozen=True)

@@ -285,7 +285,7 @@ def _button(button: Button, action_id: str, cancel_label: str) -> Block:
             "title": _plain(button.label, CONFIRM_TITLE_MAX),
             "text": _plain(button.confirm, CONFIRM_TEXT_MAX),
             "confirm": _plain(button.label, CONFIRM_BUTTON_MAX),
-            "deny": _plain(cancel_label, CONFIRM_BUTTON_MAX),
+            "deny": _plain(button.deny or cancel_label, CONFIRM_BUTTON_MAX),
         }
         if button.style is not ButtonStyle.DEFAULT:
             confirm["style"] = button.style.value
@@ -436,7 +436,7 @@ def form_view(form: Form, *, private_metadata: str, close: str = "取消") -> di
         "type": "modal",
         "callback_id": form.form_id,
         "title": _plain(form.title, VIEW_TITLE_MAX),
-        "close": _plain(close, VIEW_TITLE_MAX),
+        "close": _plain(form.close or close, VIEW_TITLE_MAX),
         "private_metadata": private_metadata,
         "blocks": blocks,
     }

@@ -269,6 +269,7 @@ def _po_buttons(number_: str, total: str, loc: str) -> tuple[Button, ...]:
             number_,
             ButtonStyle.PRIMARY,
             confirm=t("card.po.confirm_approve", loc, number=number_, total=total),
+            deny=t("card.button.cancel", loc),
         ),
         Button(REJECT, t("card.button.reject", loc), number_, ButtonStyle.DANGER),
         Button(EDIT, t("card.button.edit", loc), number_),
@@ -521,6 +522,7 @@ def reject_form(po_number: str, locale: str, context: str = "") -> Form:
         submit=t("form.reject.submit", loc),
         intro=t("form.reject.intro", loc, po=po_number),
         context=context or po_number,
+        close=t("card.button.cancel", loc),
         inputs=(
             Input(
                 REASON_INPUT,
@@ -558,6 +560,7 @@ def edit_form(po: Mapping[str, Any], locale: str, context: str = "") -> Form:
         submit=t("form.edit.submit", loc),
         intro=t("form.edit.intro", loc, po=number_ or DASH),
         context=context or number_,
+        close=t("card.button.cancel", loc),
         inputs=inputs,
     )
 
@@ -570,6 +573,7 @@ def dismiss_form(alert_id: int | str, locale: str, context: str = "") -> Form:
         submit=t("form.dismiss.submit", loc),
         intro=t("form.dismiss.intro", loc),
         context=context or str(alert_id),
+        close=t("card.button.cancel", loc),
         inputs=(Input(REASON_INPUT, t("form.dismiss.reason", loc), multiline=True),),
     )
 

@@ -257,6 +257,7 @@ MESSAGES: dict[str, str] = {
     "card.po.note.asked": "asked {qty}",
     "card.po.note.moq": "MOQ {moq}",
     "card.po.note.case_pack": "case pack {case_pack}",
+    "card.button.cancel": "Cancel",
     "card.button.approve": "Approve",
     "card.button.reject": "Reject",
     "card.button.edit": "Edit quantities",

@@ -251,6 +251,7 @@ MESSAGES: dict[str, str] = {
     "card.po.note.asked": "填 {qty}",
     "card.po.note.moq": "最低訂購量 {moq}",
     "card.po.note.case_pack": "箱入數 {case_pack}",
+    "card.button.cancel": "取消",
     "card.button.approve": "核准",
     "card.button.reject": "退回",
     "card.button.edit": "修改數量",

@@ -303,6 +303,7 @@ def test_open_po_has_approve_reject_edit(locale, status):
     assert approve.confirm is not None
     assert "NT$14,880" in approve.confirm
     assert "PO20261125-001" in approve.confirm
+    assert approve.deny == ("取消" if locale == "zh-TW" else "Cancel")
     assert card.tone is Tone.INFO
 
 
