@@ -224,6 +224,11 @@ class PurchaseOrder(SQLModel, table=True):
     received_at: datetime | None = None
     closed_at: datetime | None = None
     expected_arrival: date | None = None
+    requested_arrival: date | None = None  # what we asked the supplier for
+    shipped_at: datetime | None = None
+    tracking_number: str = Field(default="", max_length=100)
+    reminded_at: datetime | None = None  # supplier SLA: first nudge
+    backup_offered_at: datetime | None = None  # supplier SLA: backup supplier offered
     version: int = Field(default=1, sa_column=_PO_VERSION)
 
 
@@ -236,6 +241,7 @@ class PoLine(SQLModel, table=True):
     qty: int
     unit_price: Decimal = money_column()
     received_qty: int = 0
+    proposed_price: Decimal | None = money_column(default=None)  # supplier's, awaiting the manager
 
 
 # --- decisions and tasks ------------------------------------------------------------------
@@ -264,6 +270,22 @@ class Alert(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     snoozed_until: datetime | None = None
     resolved_at: datetime | None = None
+
+
+class PickList(SQLModel, table=True):
+    """The pick-priority message for one dropship partner (red / orange / green): what was
+    posted, whether someone acknowledged it, and the reminders sent while nobody did."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: int = Field(foreign_key="location.id", index=True)
+    digest: str = Field(max_length=64)  # of the items: an unchanged list is not re-posted
+    items: list[dict[str, Any]] = json_column(default_factory=list)
+    status: str = Field(default="open", index=True, max_length=20)  # open, acked, replaced
+    posted_at: datetime = Field(default_factory=utcnow)
+    acked_by_id: int | None = Field(default=None, foreign_key="member.id")
+    acked_at: datetime | None = None
+    resent_at: datetime | None = None
+    escalated_at: datetime | None = None
 
 
 class PickTask(SQLModel, table=True):
@@ -311,6 +333,34 @@ class ChatBinding(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class BindCode(SQLModel, table=True):
+    """A one-time code that binds a chat group to a supplier, a partner or a purpose. Only
+    its hash is stored; the code is shown once to the manager who asked for it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(unique=True, max_length=64)
+    purpose: str = Field(max_length=40)
+    supplier_id: int | None = Field(default=None, foreign_key="supplier.id")
+    partner_id: int | None = Field(default=None, foreign_key="location.id")
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    used_by_chat: str | None = Field(default=None, max_length=100)
+
+
+class LeadTimeObservation(SQLModel, table=True):
+    """A supplier's lead time in days as confirmed for a PO (and later as received): the
+    sample behind the lead-time mean and σ_L the engine plans with."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    po_id: int = Field(foreign_key="purchaseorder.id", index=True)
+    kind: str = Field(default="confirmed", max_length=20)  # confirmed, received
+    days: int
+    at: datetime = Field(default_factory=utcnow)
+
+
 # --- reliability ----------------------------------------------------------------------------
 
 
@@ -354,6 +404,11 @@ class InboxEvent(SQLModel, table=True):
     event_key: str = Field(max_length=300)
     received_at: datetime = Field(default_factory=utcnow)
     response: dict[str, Any] = json_column(default_factory=dict)
+    # A webhook stores the raw update (status "received") before answering 200, so a crash
+    # after the answer loses nothing; processing turns it "done" with its response.
+    payload: dict[str, Any] = json_column(default_factory=dict)
+    status: str = Field(default="done", index=True, max_length=20)
+    processed_at: datetime | None = None
 
 
 class JobLease(SQLModel, table=True):

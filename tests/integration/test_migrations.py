@@ -53,3 +53,36 @@ def test_an_old_schema_is_refused_not_silently_used(store: Store) -> None:
         migrate.ensure_schema(store)
     assert caught.value.current is None
     assert caught.value.head == migrate.head_revision(store)
+
+
+def test_0002_upgrades_a_database_that_already_holds_rows(any_store: Store) -> None:
+    """Columns added by 0002 are NOT NULL: rows written under 0001 must get their defaults."""
+    migrate.downgrade(any_store, "0001")
+    with any_store.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO supplier (code, name, contact_name, phone, emergency_contact,"
+                " emergency_phone, email) VALUES ('S1', 'x', '', '', '', '', '')"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO purchaseorder (number, supplier_id, status, emergency, currency,"
+                " total, reason, created_at, version) VALUES ('PO1', 1, 'sent', false, 'TWD',"
+                " 0, '', CURRENT_TIMESTAMP, 1)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO inboxevent (platform, event_key, received_at, response)"
+                " VALUES ('slack', 'k', CURRENT_TIMESTAMP, '{}')"
+            )
+        )
+    migrate.upgrade(any_store)
+    with any_store.engine.connect() as connection:
+        po = connection.execute(sa.text("SELECT tracking_number FROM purchaseorder")).one()
+        inbox = connection.execute(sa.text("SELECT status, payload FROM inboxevent")).one()
+    assert po.tracking_number == ""
+    assert inbox.status == "done"
+    assert inbox.payload in ({}, "{}")
+    assert _drift(any_store) == []
