@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from adapters.chat import Card, Command, Field, Image, Reply, Table, Tone
-from bot import cards
+from bot import cards, formats
 from bot.charts import stock_chart
 from bot.engine import by_urgency, current_plan, default_as_of
 from bot.i18n import t
@@ -99,7 +99,7 @@ def _find_skus(bot: ChatBot, query: str) -> list[tuple[str, str]]:
 
 def _stock_card(bot: ChatBot, row: dict[str, Any], locale: str) -> Card:
     def num(name: str) -> str:
-        return cards.number(row.get(name), locale)
+        return formats.number(row.get(name), locale)
 
     colour = str(row.get("pick_colour") or "green")
     fields = (
@@ -110,7 +110,7 @@ def _stock_card(bot: ChatBot, row: dict[str, Any], locale: str) -> Card:
         Field(t("plan.daily_demand", locale), num("daily_demand")),
         Field(t("plan.lead_time_days", locale), num("lead_time_days")),
         Field(t("plan.order_qty", locale), num("order_qty")),
-        Field(t("plan.supplier", locale), str(row.get("supplier") or "—")),
+        Field(t("plan.supplier", locale), _plan_cell("supplier", row.get("supplier"), locale)),
         Field(t("plan.pick_colour", locale), t(f"pick_colour.{colour}", locale)),
     )
     title = f"{row['sku']} {row['name']}"
@@ -190,7 +190,7 @@ def _po(bot: ChatBot, command: Command, args: list[str], locale: str) -> Reply:
             (
                 ("🚨 " if po.emergency else "") + po.number,
                 name,
-                cards.money(po.total, locale, po.currency),
+                formats.money(po.total, locale, po.currency),
                 t(f"po_status.{po.status}", locale),
             )
             for po, name in rows
@@ -224,7 +224,7 @@ def _plan_cell(column: str, value: Any, locale: str) -> str:
     if column == "pick_colour":
         return {"red": "🔴", "orange": "🟠", "green": "🟢"}.get(str(value), "")
     if column in ("days_of_cover", "order_qty"):
-        return cards.number(value, locale)
+        return formats.number(value, locale)
     return "—" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
