@@ -16,8 +16,8 @@ from sqlmodel import Session, select
 
 from adapters.chat import Interaction, Reply
 from bot import cards
-from bot.cards import error_text
 from bot.i18n import t
+from bot.replies import error_text
 from core.alerts import AlertNotFound, dismiss, draft_po, snooze
 from core.inbox import Response
 from core.members import NotAMember, find_member

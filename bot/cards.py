@@ -1,22 +1,34 @@
-"""Cards, forms and short replies in the reader's locale, built from the core's plain JSON.
+"""PO and alert cards and the forms behind their buttons, in the reader's locale.
 
-Inputs are what the core writes or returns: a PO card (`core.outbox.po_card`), an alert
-(`core.alerts.alert_json`, or the flat alert dict), an `Outcome.as_dict()` and a
-`DomainError.as_dict()`. Being plain JSON, an outbox row can be rendered for any reader, in
-zh-TW (default) or en, long after the transaction that queued it. Every word goes through
-`bot.i18n`; this module only chooses keys, formats numbers and dates, and decides which
-buttons still apply.
+Inputs are what the core writes or returns: a PO card (`core.outbox.po_card`) or an alert
+(`core.alerts.alert_json`, or the flat alert dict). Being plain JSON, an outbox row can be
+rendered for any reader, in zh-TW (default) or en, long after the transaction that queued it.
+Every word goes through `bot.i18n` and every number and date through `bot.formats`; this
+module only chooses keys and decides which buttons still apply. The private replies after a
+press are in `bot.replies`.
 """
 
-import string
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.chat import Button, ButtonStyle, Card, Field, Form, Input, Table, Tone
-from bot.i18n import CATALOGS, DEFAULT_LOCALE, en, t
+from bot.formats import (
+    DASH,
+    INFINITY,
+    canonical_locale,
+    day,
+    joined,
+    known,
+    money,
+    number,
+    status_word,
+    to_date,
+    to_decimal,
+    when,
+    who,
+)
+from bot.i18n import t
 
 # Action ids: the Slack and Telegram adapters route presses and submissions on these.
 APPROVE = "po.approve"
@@ -30,9 +42,6 @@ EDIT_FORM = "po.edit_form"
 DISMISS_FORM = "alert.dismiss_form"
 
 REASON_INPUT = "reason"  # input_id of the reason in the reject and dismiss forms
-TAIPEI = ZoneInfo("Asia/Taipei")
-DASH = "—"
-INFINITY = "∞"
 
 OPEN_PO = frozenset({"draft", "pending_approval"})  # the only states a manager acts on
 LIVE_ALERT = "open"
@@ -68,130 +77,11 @@ PO_FIELDS = (  # overdue PO and out-of-band price alerts are about a PO, not sto
 PO_KINDS = frozenset({"overdue_po", "price_out_of_band"})
 
 
-# --- numbers, money and dates ----------------------------------------------------------
-
-
-def money(amount: Decimal | str | float | None, locale: str, currency: str = "TWD") -> str:
-    """`NT$1,234`, `NT$1,234.50`, `-NT$80`; other currencies `USD 1,234.50`. The same
-    grouping reads right in both locales, so `locale` is only kept for a future one."""
-    value = _decimal(amount)
-    if value is None or not value.is_finite():
-        return DASH
-    code = (currency or "TWD").upper()
-    cents = value.quantize(Decimal("0.01"), ROUND_HALF_UP)
-    sign = "-" if cents < 0 else ""
-    size = abs(cents)
-    if code == "TWD":  # NT dollars: cents are rare, so whole amounts drop them
-        body = f"{size:,.0f}" if size == size.to_integral_value() else f"{size:,.2f}"
-        return f"{sign}NT${body}"
-    return f"{sign}{code} {size:,.2f}"
-
-
-def number(n: object, locale: str, digits: int = 1) -> str:
-    """`1,234`, `12.5`; `—` for missing, `∞` for the engine's "inf" (no demand, no end)."""
-    value = _decimal(n)
-    if value is None:
-        return DASH
-    if value.is_infinite():
-        return INFINITY if value > 0 else f"-{INFINITY}"
-    rounded = value.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
-    if rounded == rounded.to_integral_value():
-        return f"{int(rounded):,}"
-    return f"{rounded.normalize():,f}"
-
-
-def when(dt: datetime | str | None, locale: str, tz: ZoneInfo) -> str:
-    """A moment in the reader's time zone: zh-TW `11/25 14:05`, en `25 Nov 14:05`."""
-    moment = _datetime(dt)
-    if moment is None:
-        return str(dt) if dt else DASH
-    local = moment.astimezone(tz)
-    loc = _locale(locale)
-    return t(
-        "card.date.time",
-        loc,
-        month=_month(local.month, loc),
-        day=local.day,
-        time=f"{local:%H:%M}",
-    )
-
-
-def day(d: date | str | None, locale: str) -> str:
-    """A calendar day: zh-TW `11/28（六）`, en `Sat 28 Nov`."""
-    value = _date(d)
-    if value is None:
-        return str(d) if d else DASH
-    loc = _locale(locale)
-    weekday = t("card.date.weekdays", loc).split(",")[value.weekday()]
-    return t("card.date.day", loc, month=_month(value.month, loc), day=value.day, weekday=weekday)
-
-
-def _month(month: int, loc: str) -> str:
-    return t("card.date.months", loc).split(",")[month - 1]
-
-
-def _decimal(value: object) -> Decimal | None:
-    if value is None or isinstance(value, bool) or value == "":
-        return None
-    try:
-        parsed = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        return None
-    return None if parsed.is_nan() else parsed
-
-
-def _datetime(value: object) -> datetime | None:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    if not isinstance(value, datetime):
-        return None
-    # SQLite hands back naive datetimes; the core stores UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _date(value: object) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
-
-
-def _locale(locale: str | None) -> str:
-    """zh, zh_TW, zh-tw → zh-TW; en-US → en; anything else as given (t() falls back)."""
-    if not locale:
-        return DEFAULT_LOCALE
-    lowered = locale.replace("_", "-").lower()
-    if lowered.startswith("zh"):
-        return "zh-TW"
-    return "en" if lowered.startswith("en") else locale
-
-
 def _actor(data: Mapping[str, Any], loc: str, tz: ZoneInfo) -> str:
     """ "王小明 於 11/25 14:05" / "by Amy at 25 Nov 14:05"; the time is left out if unknown."""
-    by = _who(data.get("by"), loc)
+    by = who(data.get("by"), loc)
     at = data.get("at")
     return t("card.by_at", loc, by=by, at=when(at, loc, tz)) if at else t("card.by", loc, by=by)
-
-
-def _who(name: object, loc: str) -> str:
-    return t("card.system", loc) if not name or name == "system" else str(name)
-
-
-def _join(items: Iterable[str], loc: str) -> str:
-    return t("list.separator", loc).join(items)
-
-
-def _known(key: str) -> bool:
-    return key in en.MESSAGES
 
 
 # --- purchase orders --------------------------------------------------------------------
@@ -199,7 +89,7 @@ def _known(key: str) -> bool:
 
 def po_card(data: Mapping[str, Any], locale: str, tz: ZoneInfo) -> Card:
     """The PO card for the approvals channel: buttons only while a manager can still act."""
-    loc = _locale(locale)
+    loc = canonical_locale(locale)
     po: Mapping[str, Any] = data.get("po") or {}
     number_ = str(po.get("number") or DASH)
     status = str(po.get("status") or "")
@@ -211,7 +101,7 @@ def po_card(data: Mapping[str, Any], locale: str, tz: ZoneInfo) -> Card:
     title = t("card.po.title", loc, number=number_, supplier=supplier)
     if emergency:
         title = f"{t('card.urgent', loc)} {title}"
-    status_text = _status(status, loc)
+    status_text = status_word(status, loc)
     tone = (Tone.RED if emergency else Tone.INFO) if is_open else Tone.DONE
     return Card(
         title=title,
@@ -293,8 +183,8 @@ def _po_footer(data: Mapping[str, Any], loc: str, tz: ZoneInfo) -> tuple[str, ..
         if not (event and data.get("by")):
             return ()  # nothing said who did what: no footer beats a wrong one
         key = "card.po.footer.other"
-    action = t(f"action.{event}", loc) if _known(f"action.{event}") else event
-    first_by = _who(data.get("first_by"), loc)
+    action = t(f"action.{event}", loc) if known(f"action.{event}") else event
+    first_by = who(data.get("first_by"), loc)
     return (t(key, loc, actor=actor, reason=reason or DASH, first_by=first_by, action=action),)
 
 
@@ -316,13 +206,13 @@ def _edit_lines(
         change = raised.pop(sku, None)
         notes = _raise_notes(change, loc, old=old) if change else []
         if notes:
-            lines.append(t("card.po.footer.edit_line_note", loc, note=_join(notes, loc), **params))
+            lines.append(t("card.po.footer.edit_line_note", loc, note=joined(notes, loc), **params))
         else:
             lines.append(t("card.po.footer.edit_line", loc, **params))
     for sku, change in raised.items():  # raised but missing from `edits`: still worth saying
         params = {"sku": sku, "old": number(change.get("asked"), loc)}
         params["new"] = number(change.get("qty"), loc)
-        note = _join(_raise_reasons(change, loc), loc)
+        note = joined(raise_reasons(change, loc), loc)
         key = "card.po.footer.edit_line_note" if note else "card.po.footer.edit_line"
         lines.append(t(key, loc, note=note, **params))
     return tuple(lines)
@@ -331,10 +221,10 @@ def _edit_lines(
 def _raise_notes(change: Mapping[str, Any], loc: str, *, old: object) -> list[str]:
     asked = change.get("asked")
     notes = [] if asked == old else [t("card.po.note.asked", loc, qty=number(asked, loc))]
-    return notes + _raise_reasons(change, loc)
+    return notes + raise_reasons(change, loc)
 
 
-def _raise_reasons(change: Mapping[str, Any], loc: str) -> list[str]:
+def raise_reasons(change: Mapping[str, Any], loc: str) -> list[str]:
     """MOQ when the typed quantity was below it; case pack when it was not a whole case."""
     asked = _int(change.get("asked"))
     qty, moq, pack = _int(change.get("qty")), _int(change.get("moq")), _int(change.get("case_pack"))
@@ -347,15 +237,8 @@ def _raise_reasons(change: Mapping[str, Any], loc: str) -> list[str]:
 
 
 def _int(value: object) -> int:
-    parsed = _decimal(value)
+    parsed = to_decimal(value)
     return int(parsed) if parsed is not None and parsed.is_finite() else 0
-
-
-def _status(status: str, loc: str) -> str:
-    for key in (f"po_status.{status}", f"status.alert.{status}"):
-        if _known(key):
-            return t(key, loc)
-    return status or DASH
 
 
 # --- alerts -----------------------------------------------------------------------------
@@ -363,7 +246,7 @@ def _status(status: str, loc: str) -> str:
 
 def alert_card(alert: Mapping[str, Any], locale: str, tz: ZoneInfo) -> Card:
     """An alert with its numbers; buttons while it is open, a who/when/why footer after."""
-    loc = _locale(locale)
+    loc = canonical_locale(locale)
     data = _flat_alert(alert)
     kind = str(data.get("kind") or "")
     status = str(data.get("status") or LIVE_ALERT)
@@ -375,7 +258,11 @@ def alert_card(alert: Mapping[str, Any], locale: str, tz: ZoneInfo) -> Card:
     return Card(
         title=f"{icon} {title}" if icon else title,
         text=t(
-            "card.alert.summary", loc, kind=kind_text, subject=subject, status=_status(status, loc)
+            "card.alert.summary",
+            loc,
+            kind=kind_text,
+            subject=subject,
+            status=status_word(status, loc),
         ),
         tone=_alert_tone(status, str(data.get("severity") or ""), details.get("pick_colour")),
         fields=_alert_fields(kind, data, details, loc),
@@ -394,7 +281,7 @@ def _flat_alert(alert: Mapping[str, Any]) -> dict[str, Any]:
 
 def _kind(kind: str, loc: str) -> str:
     key = f"alert.kind.{kind}"
-    return t(key, loc) if _known(key) else t("alert.kind.other", loc, kind=kind or DASH)
+    return t(key, loc) if known(key) else t("alert.kind.other", loc, kind=kind or DASH)
 
 
 def _alert_subject(data: Mapping[str, Any], details: Mapping[str, Any]) -> str:
@@ -462,12 +349,12 @@ def _format_detail(value: object, fmt: str, loc: str, currency: str) -> str:
 
 def _pick(value: object, loc: str, _currency: str) -> str:
     key = f"card.alert.pick.{value}"
-    return t(key, loc) if _known(key) else str(value or DASH)
+    return t(key, loc) if known(key) else str(value or DASH)
 
 
 _FORMATTERS: dict[str, Callable[[object, str, str], str]] = {
-    "money": lambda value, loc, currency: money(_decimal(value), loc, currency),
-    "day": lambda value, loc, _currency: day(_date(value) or str(value or ""), loc),
+    "money": lambda value, loc, currency: money(to_decimal(value), loc, currency),
+    "day": lambda value, loc, _currency: day(to_date(value) or str(value or ""), loc),
     "band": lambda value, loc, _currency: _band(value, loc),
     "pick": _pick,
     "text": lambda value, _loc, _currency: str(value) if value not in (None, "") else DASH,
@@ -515,7 +402,7 @@ def _alert_footer(
 def reject_form(po_number: str, locale: str, context: str = "") -> Form:
     """The rejection reason (required: the requester reads it). `context` defaults to the
     PO number so the submission still knows which PO it was."""
-    loc = _locale(locale)
+    loc = canonical_locale(locale)
     return Form(
         form_id=REJECT_FORM,
         title=t("form.reject.title", loc),
@@ -537,7 +424,7 @@ def reject_form(po_number: str, locale: str, context: str = "") -> Form:
 def edit_form(po: Mapping[str, Any], locale: str, context: str = "") -> Form:
     """One whole-number input per line (input_id = SKU code), filled with today's quantity.
     Takes the PO dict or the whole PO card JSON."""
-    loc = _locale(locale)
+    loc = canonical_locale(locale)
     inner = po.get("po")
     order: Mapping[str, Any] = inner if isinstance(inner, Mapping) else po
     number_ = str(order.get("number") or "")
@@ -566,7 +453,7 @@ def edit_form(po: Mapping[str, Any], locale: str, context: str = "") -> Form:
 
 
 def dismiss_form(alert_id: int | str, locale: str, context: str = "") -> Form:
-    loc = _locale(locale)
+    loc = canonical_locale(locale)
     return Form(
         form_id=DISMISS_FORM,
         title=t("form.dismiss.title", loc),
@@ -576,104 +463,3 @@ def dismiss_form(alert_id: int | str, locale: str, context: str = "") -> Form:
         close=t("card.button.cancel", loc),
         inputs=(Input(REASON_INPUT, t("form.dismiss.reason", loc), multiline=True),),
     )
-
-
-# --- private replies after a press -------------------------------------------------------
-
-
-def outcome_text(outcome: Mapping[str, Any], locale: str, tz: ZoneInfo = TAIPEI) -> str:
-    """What the presser reads privately: `Outcome.as_dict()` or an alert outcome."""
-    loc = _locale(locale)
-    action = str(outcome.get("action") or "")
-    if outcome.get("awaiting_second_approval"):
-        action = "first_approval"
-    key = f"outcome.{action}" if action in _OUTCOMES else "outcome.other"
-    if action == "snoozed" and not outcome.get("until"):
-        key = "outcome.snoozed_plain"
-    text = t(
-        key,
-        loc,
-        po=outcome.get("po") or DASH,
-        status=_status(str(outcome.get("status") or ""), loc),
-        until=when(outcome.get("until"), loc, tz),
-    )
-    if action == "edit":  # the quantities the supplier's terms raised, one line each
-        text = "\n".join([text, *(_raised_text(c, loc) for c in outcome.get("changed") or [])])
-    return text
-
-
-_OUTCOMES = frozenset(
-    {
-        "submit",
-        "approve",
-        "first_approval",
-        "reject",
-        "edit",
-        "cancel",
-        "send",
-        "snoozed",
-        "dismissed",
-        "po_drafted",
-    }
-)
-
-
-def _raised_text(change: Mapping[str, Any], loc: str) -> str:
-    reasons = _raise_reasons(change, loc) or [
-        t("card.po.note.moq", loc, moq=number(change.get("moq"), loc)),
-        t("card.po.note.case_pack", loc, case_pack=number(change.get("case_pack"), loc)),
-    ]
-    return t(
-        "outcome.edit_raised",
-        loc,
-        sku=change.get("sku") or DASH,
-        asked=number(change.get("asked"), loc),
-        qty=number(change.get("qty"), loc),
-        reasons=_join(reasons, loc),
-    )
-
-
-# --- domain errors ----------------------------------------------------------------------
-
-
-def error_text(error: Mapping[str, Any], locale: str, tz: ZoneInfo = TAIPEI) -> str:
-    """A refusal as a polite sentence from `{"code", "params"}`; an unknown code, a missing
-    parameter or a bad template still reads as a sentence, never as a trace or `{po}`."""
-    loc = _locale(locale)
-    code = str(error.get("code") or "domain_error")
-    raw = error.get("params")
-    params = {name: _param(name, value, loc, tz) for name, value in (raw or {}).items()}
-    key = f"error.{code}" if _known(f"error.{code}") else "error.domain_error"
-    template = CATALOGS.get(loc, {}).get(key) or en.MESSAGES[key]
-    try:
-        return string.Formatter().vformat(template, (), _Filled(params))
-    except (ValueError, IndexError, AttributeError):
-        return t("error.domain_error", loc)
-
-
-class _Filled(dict[str, Any]):
-    """Format parameters where a missing one reads as a dash."""
-
-    def __missing__(self, key: str) -> str:
-        return DASH
-
-
-def _param(name: str, value: object, loc: str, tz: ZoneInfo) -> str:
-    """Datetimes in the reader's zone, statuses/actions/roles in words, lists joined."""
-    if value is None or value == "":
-        return DASH
-    if name == "at" or name.endswith("_at") or name == "until":
-        return when(value if isinstance(value, datetime | str) else str(value), loc, tz)
-    if name in {"by", "first_by"}:
-        return _who(value, loc)
-    if name == "status":
-        return _status(str(value), loc)
-    if isinstance(value, list | tuple | set | frozenset):
-        return _join((_word(name, str(item), loc) for item in value), loc)
-    return _word(name, str(value), loc)
-
-
-def _word(name: str, value: str, loc: str) -> str:
-    prefix = {"action": "action", "needed": "role", "role": "role", "valid": "role"}.get(name)
-    key = f"{prefix}.{value}"
-    return t(key, loc) if prefix and _known(key) else value

@@ -17,9 +17,9 @@ from sqlmodel import Session
 from adapters.chat import Command, Interaction, Reply
 from bot import cards
 from bot.actions import ACTIONS, FORMS
-from bot.cards import error_text, outcome_text
 from bot.commands import answer
 from bot.i18n import t
+from bot.replies import error_text, outcome_text
 from core.inbox import Response, run_once
 from core.members import NotAMember, find_member
 from core.models import Member

@@ -12,7 +12,7 @@ import pytest
 
 import core
 from adapters.chat import ButtonStyle, Card, Tone, card_json
-from bot import cards
+from bot import cards, formats, replies
 from bot.i18n import en, zh_tw
 from core.models import AlertStatus, PoStatus
 from core.permissions import DomainError
@@ -126,13 +126,13 @@ def catalog_values(locale: str) -> set[str]:
     ],
 )
 def test_money_in_new_taiwan_dollars(locale, amount, expected):
-    assert cards.money(amount, locale) == expected
+    assert formats.money(amount, locale) == expected
 
 
 def test_money_in_other_currencies_keeps_cents():
-    assert cards.money("1234.5", "en", "USD") == "USD 1,234.50"
-    assert cards.money(1234, "zh-TW", "usd") == "USD 1,234.00"
-    assert cards.money(-3, "en", "JPY") == "-JPY 3.00"
+    assert formats.money("1234.5", "en", "USD") == "USD 1,234.50"
+    assert formats.money(1234, "zh-TW", "usd") == "USD 1,234.00"
+    assert formats.money(-3, "en", "JPY") == "-JPY 3.00"
 
 
 @pytest.mark.parametrize(
@@ -153,29 +153,29 @@ def test_money_in_other_currencies_keeps_cents():
     ],
 )
 def test_number(value, expected):
-    assert cards.number(value, "zh-TW") == expected
-    assert cards.number(value, "en") == expected
+    assert formats.number(value, "zh-TW") == expected
+    assert formats.number(value, "en") == expected
 
 
 def test_number_digits():
-    assert cards.number(3.14159, "en", digits=2) == "3.14"
-    assert cards.number(1234.5, "en", digits=0) == "1,235"
+    assert formats.number(3.14159, "en", digits=2) == "3.14"
+    assert formats.number(1234.5, "en", digits=0) == "1,235"
 
 
 def test_when_in_the_readers_time_zone():
-    assert cards.when(AT, "zh-TW", TZ) == "11/25 14:05"
-    assert cards.when(AT, "en", TZ) == "25 Nov 14:05"
+    assert formats.when(AT, "zh-TW", TZ) == "11/25 14:05"
+    assert formats.when(AT, "en", TZ) == "25 Nov 14:05"
     moment = datetime(2026, 1, 3, 23, 30, tzinfo=UTC)  # already the 4th in Taipei
-    assert cards.when(moment, "zh-TW", TZ) == "1/4 07:30"
-    assert cards.when(moment, "en", TZ) == "4 Jan 07:30"
-    assert cards.when(moment, "en", ZoneInfo("UTC")) == "3 Jan 23:30"
+    assert formats.when(moment, "zh-TW", TZ) == "1/4 07:30"
+    assert formats.when(moment, "en", TZ) == "4 Jan 07:30"
+    assert formats.when(moment, "en", ZoneInfo("UTC")) == "3 Jan 23:30"
 
 
 def test_when_reads_naive_datetimes_as_utc_and_survives_bad_input():
-    assert cards.when(datetime(2026, 11, 25, 6, 5), "zh-TW", TZ) == "11/25 14:05"
-    assert cards.when("2026-11-25T06:05:00", "en", TZ) == "25 Nov 14:05"
-    assert cards.when(None, "en", TZ) == "—"
-    assert cards.when("yesterday", "en", TZ) == "yesterday"
+    assert formats.when(datetime(2026, 11, 25, 6, 5), "zh-TW", TZ) == "11/25 14:05"
+    assert formats.when("2026-11-25T06:05:00", "en", TZ) == "25 Nov 14:05"
+    assert formats.when(None, "en", TZ) == "—"
+    assert formats.when("yesterday", "en", TZ) == "yesterday"
 
 
 @pytest.mark.parametrize(
@@ -189,13 +189,13 @@ def test_when_reads_naive_datetimes_as_utc_and_survives_bad_input():
     ],
 )
 def test_day(value, zh, english):
-    assert cards.day(value, "zh-TW") == zh
-    assert cards.day(value, "en") == english
+    assert formats.day(value, "zh-TW") == zh
+    assert formats.day(value, "en") == english
 
 
 def test_day_without_a_date():
-    assert cards.day(None, "zh-TW") == "—"
-    assert cards.day("soon", "en") == "soon"
+    assert formats.day(None, "zh-TW") == "—"
+    assert formats.day("soon", "en") == "soon"
 
 
 @pytest.mark.parametrize(
@@ -753,8 +753,8 @@ OUTCOMES = [
 @pytest.mark.parametrize(("outcome", "zh", "english"), OUTCOMES)
 def test_outcome_text(outcome, zh, english):
     outcome = {"po": "PO1", "status": "approved", "by": "王小明", "at": AT} | outcome
-    assert cards.outcome_text(outcome, "zh-TW") == zh
-    assert cards.outcome_text(outcome, "en") == english
+    assert replies.outcome_text(outcome, "zh-TW") == zh
+    assert replies.outcome_text(outcome, "en") == english
 
 
 def test_outcome_of_an_edit_lists_raised_quantities():
@@ -767,12 +767,12 @@ def test_outcome_of_an_edit_lists_raised_quantities():
             {"sku": "B002", "asked": 40, "qty": 50, "moq": 50, "case_pack": 1},
         ],
     }
-    assert cards.outcome_text(outcome, "zh-TW").splitlines() == [
+    assert replies.outcome_text(outcome, "zh-TW").splitlines() == [
         "已儲存採購單 PO1 的數量",
         "A001：填 120，依箱入數 24 調為 144",
         "B002：填 40，依最低訂購量 50 調為 50",
     ]
-    assert cards.outcome_text(outcome, "en").splitlines() == [
+    assert replies.outcome_text(outcome, "en").splitlines() == [
         "Quantities saved on purchase order PO1",
         "A001: asked 120, raised to 144 (case pack 24)",
         "B002: asked 40, raised to 50 (MOQ 50)",
@@ -834,8 +834,8 @@ def test_core_defines_the_errors_we_expect():
 @pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda c: c.code)
 def test_every_core_error_reads_politely(cls, locale):
-    full = cards.error_text(cls(**_params_for(cls.code)).as_dict(), locale)
-    bare = cards.error_text(cls().as_dict(), locale)
+    full = replies.error_text(cls(**_params_for(cls.code)).as_dict(), locale)
+    bare = replies.error_text(cls().as_dict(), locale)
     for text in (full, bare):
         assert text
         assert not PLACEHOLDER.search(text), text
@@ -863,19 +863,22 @@ def test_error_params_are_rendered_for_people():
             "at": "2026-11-25T06:05:00+00:00",
         },
     }
-    assert cards.error_text(error, "zh-TW") == "採購單 PO1 已由 陳經理 於 11/25 14:05 完成「核准」"
     assert (
-        cards.error_text(error, "en") == "PO PO1: already done (approve) by 陳經理 at 25 Nov 14:05"
+        replies.error_text(error, "zh-TW") == "採購單 PO1 已由 陳經理 於 11/25 14:05 完成「核准」"
+    )
+    assert (
+        replies.error_text(error, "en")
+        == "PO PO1: already done (approve) by 陳經理 at 25 Nov 14:05"
     )
     denied = {
         "code": "permission_denied",
         "params": {"user": "Amy", "action": "approve", "needed": ["manager", "buyer"]},
     }
-    assert cards.error_text(denied, "en") == (
+    assert replies.error_text(denied, "en") == (
         "sorry, Amy may not approve (needs one of: replenishment manager, buyer)"
     )
-    assert "動態補貨經理、採購專員" in cards.error_text(denied, "zh-TW")
-    assert cards.error_text(error, "en", ZoneInfo("UTC")).endswith("25 Nov 06:05")
+    assert "動態補貨經理、採購專員" in replies.error_text(denied, "zh-TW")
+    assert replies.error_text(error, "en", ZoneInfo("UTC")).endswith("25 Nov 06:05")
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -890,7 +893,7 @@ def test_error_params_are_rendered_for_people():
     ],
 )
 def test_unknown_or_thin_errors_stay_polite(error, locale):
-    text = cards.error_text(error, locale)
+    text = replies.error_text(error, locale)
     assert text
     assert not PLACEHOLDER.search(text)
     if error.get("code") in {None, "meteor_strike"}:
@@ -899,7 +902,7 @@ def test_unknown_or_thin_errors_stay_polite(error, locale):
 
 def test_a_template_that_cannot_take_a_parameter_falls_back(monkeypatch):
     monkeypatch.setitem(en.MESSAGES, "error.po_not_found", "total {po:,.0f}")
-    text = cards.error_text({"code": "po_not_found", "params": {"po": "PO1"}}, "en")
+    text = replies.error_text({"code": "po_not_found", "params": {"po": "PO1"}}, "en")
     assert text == en.MESSAGES["error.domain_error"]
 
 
