@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from bot.migrate import upgrade
 from core.store import Store, normalise_url
 from tests.fakes.slack import FAKE_TOKEN, FakeSlack
+from tests.fakes.telegram import FakeTelegram
 
 # Loaded here so the guard covers the whole session, collection included.
 pytest_plugins = ["tests.network_guard", "tests.shop"]
@@ -96,4 +97,14 @@ def any_store(request: pytest.FixtureRequest) -> Store:
 def fake_slack() -> Iterator[FakeSlack]:
     """A fake Slack Web API on 127.0.0.1 expecting `fake_slack.token`; stopped afterwards."""
     with FakeSlack(token=FAKE_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    """A fake Telegram Bot API on 127.0.0.1 for `fake_telegram.token`; stopped afterwards.
+
+    PTB: `Bot(fake_telegram.token, base_url=fake_telegram.base_url)`.
+    """
+    with FakeTelegram() as fake:
         yield fake
