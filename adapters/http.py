@@ -1,4 +1,5 @@
-"""The one ASGI app: Slack events at /slack/events, health at /healthz.
+"""The one ASGI app: Slack events at /slack/events, Telegram's webhook at /telegram/webhook,
+health at /healthz.
 
 Slack requests go to bolt's own ASGI handler (signature verification included), with the
 synchronous dispatch moved to a worker thread so one slow listener never holds up the event
@@ -17,6 +18,8 @@ from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
+
+from adapters.telegram import WEBHOOK_PATH, TelegramWebhook
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -37,19 +40,28 @@ class _ThreadedSlackHandler(SlackRequestHandler):
 class ReplenishAsgi:
     """Routes by path; `health()` returns what /healthz reports (it must be cheap)."""
 
-    def __init__(self, slack: BoltApp | None, health: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        slack: BoltApp | None,
+        health: Callable[[], dict[str, Any]],
+        *,
+        telegram: TelegramWebhook | None = None,
+    ) -> None:
         self.slack = _ThreadedSlackHandler(slack, path=SLACK_PATH) if slack else None
+        self.telegram = telegram
         self.health = health
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await self._lifespan(receive, send)
         elif scope["type"] != "http":
             raise TypeError(f"unsupported scope type {scope['type']!r}")
         elif scope["path"] == "/healthz" and scope["method"] in ("GET", "HEAD"):
             await self._healthz(send)
         elif scope["path"] == SLACK_PATH and self.slack is not None:
             await self.slack(scope, receive, send)  # type: ignore[arg-type]
+        elif scope["path"] == WEBHOOK_PATH and self.telegram is not None:
+            await self.telegram(scope, receive, send)  # type: ignore[arg-type]
         else:
             await _reply(send, 404, {"ok": False, "error": "not_found"})
 
@@ -61,22 +73,27 @@ class ReplenishAsgi:
             return
         await _reply(send, 200 if report.get("ok") else 503, report)
 
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """Start the Telegram Application with the server (it processes webhook updates on
+        this event loop) and stop it with the server."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if self.telegram is not None:
+                    await self.telegram.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.telegram is not None:
+                    await self.telegram.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
 
 async def _reply(send: Send, status: int, body: dict[str, Any]) -> None:
     payload = json.dumps(body, ensure_ascii=False).encode()
     headers = [(b"content-type", b"application/json; charset=utf-8")]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
 
 
 def server(app: ReplenishAsgi, *, host: str = "127.0.0.1", port: int = 3000) -> uvicorn.Server:

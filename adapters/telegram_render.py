@@ -68,8 +68,9 @@ def keyboard(card: Card, codes: dict[str, str]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-def form_prompt(form: Form) -> tuple[str, ForceReply]:
-    """The question to reply to, ending with the routing tag."""
+def form_prompt(form: Form, *, message_id: str | None = None) -> tuple[str, ForceReply]:
+    """The question to reply to, ending with the routing tag (and the card's message id, so
+    the answer can update that card)."""
     lines = [f"<b>{_e(form.title)}</b>"]
     if form.intro:
         lines.append(_e(form.intro))
@@ -77,18 +78,21 @@ def form_prompt(form: Form) -> tuple[str, ForceReply]:
         f"• {_e(item.label)}" + (f"（{_e(item.hint)}）" if item.hint else "")
         for item in form.inputs
     )
-    lines.append(f"{FORM_TAG}{form.form_id} {_e(form.context)}")
+    card = f" @{message_id}" if message_id else ""
+    lines.append(f"{FORM_TAG}{form.form_id} {_e(form.context)}{card}")
     placeholder = form.inputs[0].label[:64] if form.inputs else None
     return "\n".join(lines), ForceReply(selective=True, input_field_placeholder=placeholder)
 
 
-def read_prompt(prompt_text: str) -> tuple[str, str] | None:
-    """The (form_id, context) a replied-to prompt carries, or None for any other message."""
+def read_prompt(prompt_text: str) -> tuple[str, str, str | None] | None:
+    """(form_id, context, card message id) from a replied-to prompt; None for any other
+    message. Telegram gives back the prompt as plain text, entities already unescaped."""
     last = prompt_text.strip().rsplit("\n", 1)[-1]
     if not last.startswith(FORM_TAG):
         return None
-    form_id, _, context = last[len(FORM_TAG) :].partition(" ")
-    return (form_id, context.strip()) if form_id else None
+    form_id, _, rest = last[len(FORM_TAG) :].partition(" ")
+    context, _, card = rest.strip().partition(" @")
+    return (form_id, context.strip(), card.strip() or None) if form_id else None
 
 
 def table_lines(table: Table) -> list[str]:

@@ -45,8 +45,25 @@ class ApprovalSettings(BaseModel):
 
 
 class TelegramSettings(BaseModel):
-    bot_token: SecretStr | None = None
-    webhook_secret: SecretStr | None = None
+    bot_token: SecretStr | None = None  # from @BotFather
+    webhook_secret: SecretStr | None = None  # webhook mode: Telegram sends it in a header
+    webhook_url: str | None = None  # webhook mode: https://YOUR-HOST/telegram/webhook
+    # Any Bot API compatible server (a local Bot API server, the tests' fake).
+    api_base_url: str = "https://api.telegram.org/bot"
+
+
+class SupplierSettings(BaseModel):
+    """How long a supplier has to confirm a sent PO (Taiwan working hours) before a
+    reminder; twice as long before the manager is offered the backup supplier."""
+
+    sla_working_hours: float = Field(4.0, gt=0)
+
+
+class PickSettings(BaseModel):
+    """Dropship pick lists: an unacknowledged red list is re-sent, then escalated."""
+
+    resend_after_minutes: int = Field(30, ge=1)
+    escalate_after_minutes: int = Field(60, ge=1)
 
 
 class PlanningSettings(BaseModel):
@@ -71,6 +88,8 @@ class Settings(BaseSettings):
     default_location: str = "WH"
     planning: PlanningSettings = PlanningSettings()
     approval: ApprovalSettings = ApprovalSettings()
+    supplier: SupplierSettings = SupplierSettings()
+    picks: PickSettings = PickSettings()
     slack: SlackSettings = SlackSettings()
     telegram: TelegramSettings = TelegramSettings()
 

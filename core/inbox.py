@@ -7,12 +7,14 @@ its whole transaction rolls back; `run_once` then answers it from the stored res
 
 import hashlib
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from core.models import AuditEvent, InboxEvent
+from core.models import AuditEvent, InboxEvent, utcnow
 from core.permissions import DomainError
 from core.store import Store
 
@@ -38,15 +40,16 @@ def attempt(session: Session, action: Callable[[], Response]) -> Response:
         if error.audited and error.audit_ref is not None:
             actor_id, entity, entity_id = error.audit_ref
             details = error.as_dict()
-            session.add(
-                AuditEvent(
-                    actor_id=actor_id,
-                    action=f"refused.{error.code}",
-                    entity=entity,
-                    entity_id=entity_id,
-                    data=details["params"],
-                )
+            event = AuditEvent(
+                actor_id=actor_id,
+                action=f"refused.{error.code}",
+                entity=entity,
+                entity_id=entity_id,
+                data=details["params"] | error.audit_extra,
             )
+            if error.audit_at is not None:
+                event.at = error.audit_at
+            session.add(event)
             session.flush()
         return {"error": error.as_dict()}
 
@@ -88,3 +91,80 @@ def _stored(session: Session, platform: str, event_key: str) -> Response | None:
         select(InboxEvent).where(InboxEvent.platform == platform, InboxEvent.event_key == event_key)
     ).first()
     return dict(found.response) if found is not None else None
+
+
+# --- raw updates: stored before the webhook answers, processed once ------------------------
+
+RECEIVED, PROCESSING, DONE = "received", "processing", "done"
+
+
+def store_raw(store: Store, platform: str, event_key: str, payload: dict[str, Any]) -> bool:
+    """Keep an incoming update before acknowledging it; False when it was already stored
+    (a redelivery), which the caller acknowledges without processing again."""
+    try:
+        with store.unit_of_work() as session:
+            if _raw(session, platform, event_key):
+                return False
+            session.add(
+                InboxEvent(platform=platform, event_key=event_key, payload=payload, status=RECEIVED)
+            )
+        return True
+    except IntegrityError:  # a concurrent delivery of the same update stored it first
+        return False
+
+
+def claim_raw(store: Store, platform: str, event_key: str) -> bool:
+    """Take a stored update for processing; False when someone else has it or it is done."""
+    with store.unit_of_work() as session:
+        claimed = session.execute(
+            sa.update(InboxEvent)
+            .where(
+                InboxEvent.platform == platform,
+                InboxEvent.event_key == event_key,
+                InboxEvent.status == RECEIVED,
+            )
+            .values(status=PROCESSING)
+        )
+        return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+def finish_raw(store: Store, platform: str, event_key: str, response: Response) -> None:
+    with store.unit_of_work() as session:
+        session.execute(
+            sa.update(InboxEvent)
+            .where(InboxEvent.platform == platform, InboxEvent.event_key == event_key)
+            .values(status=DONE, response=response, processed_at=utcnow())
+        )
+
+
+def unfinished(store: Store, platform: str, *, older_than: datetime) -> list[InboxEvent]:
+    """Updates stored but never finished (a crash between the answer and the work): handed
+    back to `received` so they are processed again; their effects are keyed, so a second
+    run applies nothing twice."""
+    with store.unit_of_work() as session:
+        rows = list(
+            session.scalars(
+                select(InboxEvent).where(
+                    InboxEvent.platform == platform,
+                    col(InboxEvent.status).in_((RECEIVED, PROCESSING)),
+                    col(InboxEvent.received_at) <= older_than,
+                )
+            )
+        )
+        for row in rows:
+            row.status = RECEIVED
+        session.flush()
+        for row in rows:
+            session.expunge(row)
+        return rows
+
+
+def _raw(session: Session, platform: str, event_key: str) -> bool:
+    return (
+        session.scalars(
+            select(InboxEvent.id).where(
+                InboxEvent.platform == platform, InboxEvent.event_key == event_key
+            )
+        ).first()
+        is not None
+    )

@@ -1,0 +1,429 @@
+"""Telegram: a python-telegram-bot Application (polling or webhook) and card delivery.
+
+Every update is stored raw in InboxEvent (by update_id) before anything else: the webhook
+answers 200 only once it is stored, so a crash afterwards loses nothing, and a redelivered
+update_id is processed once. The bot's `ChatHandlers` decide (in a worker thread: they use
+the database); this module translates updates into `Command`/`Interaction`s and `Reply`s
+into Bot API calls. Callback queries are always answered.
+"""
+
+import asyncio
+import hmac
+import json
+import logging
+import re
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol, TypeVar
+
+from telegram import Bot, CallbackQuery, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    ExtBot,
+    TypeHandler,
+)
+
+from adapters.chat import Card, Command, DeliveryError, Interaction, MessageRef, Reply
+from adapters.telegram_render import (
+    CAPTION_MAX,
+    card_html,
+    decode_callback,
+    form_prompt,
+    keyboard,
+    read_prompt,
+)
+from core.inbox import claim_raw, finish_raw, store_raw
+from core.store import Store
+
+PLATFORM = "telegram"
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = b"x-telegram-bot-api-secret-token"
+TOAST_MAX = 200  # answerCallbackQuery text
+COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\w+)?\s*(.*)$", re.DOTALL)
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class TelegramHandlers(Protocol):
+    """What the bot answers (never raising), plus a group's upgrade to a supergroup."""
+
+    def command(self, command: Command) -> Reply: ...
+
+    def action(self, interaction: Interaction) -> Reply: ...
+
+    def submit(self, interaction: Interaction) -> Reply: ...
+
+    def chat_migrated(self, old_chat_id: str, new_chat_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    bot_token: str
+    api_base_url: str = DEFAULT_BASE_URL
+    webhook_secret: str = ""
+    codes: Mapping[str, str] = field(default_factory=dict)  # action id → short callback code
+
+
+def application(
+    config: TelegramConfig, handlers: TelegramHandlers, store: Store, *, retries: int = 3
+) -> Application:  # type: ignore[type-arg]
+    """The PTB Application with one handler that routes every update through the inbox."""
+    app = (
+        ApplicationBuilder()
+        .token(config.bot_token)
+        .base_url(config.api_base_url)
+        .rate_limiter(AIORateLimiter(max_retries=retries))
+        .concurrent_updates(True)
+        .build()
+    )
+    router = _Router(config, handlers, store)
+    app.add_handler(TypeHandler(Update, router.on_update))
+    return app
+
+
+# --- inbound ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Router:
+    config: TelegramConfig
+    handlers: TelegramHandlers
+    store: Store
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        key = f"update:{update.update_id}"
+        await asyncio.to_thread(store_raw, self.store, PLATFORM, key, update.to_dict())
+        if not await asyncio.to_thread(claim_raw, self.store, PLATFORM, key):
+            return  # a redelivery of an update already handled (or being handled)
+        handled = await self._handle(update, context.bot)
+        await asyncio.to_thread(finish_raw, self.store, PLATFORM, key, {"handled": handled})
+
+    async def _handle(self, update: Update, bot: Bot) -> str:
+        if update.callback_query is not None:
+            await self._press(update.callback_query, bot)
+            return "callback"
+        message = update.message
+        if message is None:
+            return "ignored"
+        if message.migrate_to_chat_id is not None:
+            old, new = str(message.chat_id), str(message.migrate_to_chat_id)
+            await asyncio.to_thread(self.handlers.chat_migrated, old, new)
+            return "migrated"
+        prompt = message.reply_to_message
+        if prompt is not None and prompt.text and read_prompt(prompt.text):
+            await self._answer_form(message, prompt, bot)
+            return "form"
+        if message.text and COMMAND.match(message.text):
+            await self._command(message, bot)
+            return "command"
+        return "ignored"
+
+    async def _press(self, query: CallbackQuery, bot: Bot) -> None:
+        action_id, value = decode_callback(query.data or "", dict(self.config.codes))
+        source = query.message
+        ref = MessageRef(str(source.chat.id), str(source.message_id)) if source else None
+        interaction = Interaction(
+            platform=PLATFORM,
+            team=ref.channel if ref else "",
+            user=str(query.from_user.id),
+            user_name=_name(query.from_user),
+            action_id=action_id,
+            value=value,
+            key=f"callback:{query.id}",
+            message=ref,
+        )
+        reply = await asyncio.to_thread(self.handlers.action, interaction)
+        await _guarded(query.answer(text=reply.text[:TOAST_MAX] or None, show_alert=_alert(reply)))
+        if ref is None:
+            return
+        if reply.replace and reply.card is not None:
+            await _edit(bot, ref, reply.card, self.config.codes)
+        if reply.form is not None:
+            text, markup = form_prompt(reply.form, message_id=ref.ts)
+            await _guarded(
+                bot.send_message(
+                    int(ref.channel), text, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+            )
+        elif reply.card is not None and not reply.replace:
+            await _send(bot, ref.channel, reply, self.config.codes)
+
+    async def _command(self, message: Message, bot: Bot) -> None:
+        match = COMMAND.match(message.text or "")
+        assert match is not None
+        name, rest = match.group(1).lower(), match.group(2).strip()
+        command = Command(
+            platform=PLATFORM,
+            team=str(message.chat_id),
+            user=str(message.from_user.id) if message.from_user else "",
+            channel=str(message.chat_id),
+            text=f"{name} {rest}".strip(),
+            user_name=_name(message.from_user),
+            key=f"message:{message.chat_id}:{message.message_id}",
+        )
+        reply = await asyncio.to_thread(self.handlers.command, command)
+        if reply.form is not None:
+            text, markup = form_prompt(reply.form)
+            await _guarded(message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup))
+            return
+        await _send(
+            bot, str(message.chat_id), reply, self.config.codes, reply_to=message.message_id
+        )
+
+    async def _answer_form(self, message: Message, prompt: Message, bot: Bot) -> None:
+        form_id, context, card_id = read_prompt(prompt.text or "") or ("", "", None)
+        ref = MessageRef(str(message.chat_id), card_id) if card_id else None
+        interaction = Interaction(
+            platform=PLATFORM,
+            team=str(message.chat_id),
+            user=str(message.from_user.id) if message.from_user else "",
+            user_name=_name(message.from_user),
+            action_id=form_id,
+            value=context,
+            key=f"message:{message.chat_id}:{message.message_id}",
+            message=ref,
+            values=form_values(message.text or ""),
+        )
+        reply = await asyncio.to_thread(self.handlers.submit, interaction)
+        if reply.errors:
+            problems = "\n".join(f"• {name}：{text}" for name, text in reply.errors.items())
+            await _guarded(message.reply_text(problems))
+            return
+        if reply.replace and reply.card is not None and ref is not None:
+            await _edit(bot, ref, reply.card, self.config.codes)
+        if reply.text:
+            await _guarded(message.reply_text(reply.text))
+
+
+def form_values(text: str) -> dict[str, str]:
+    """A reply's text as form values: `CODE qty` lines become {CODE: qty}; anything else is
+    the single answer (under "" — the bot maps it to its form's one input)."""
+    pairs = [line.split() for line in text.strip().splitlines() if line.strip()]
+    if pairs and all(len(p) == 2 for p in pairs) and not _is_number(pairs[0][0]):
+        return {code: qty for code, qty in pairs}
+    return {"": text.strip()}
+
+
+def _is_number(text: str) -> bool:
+    return text.replace(".", "", 1).isdigit()
+
+
+def _name(user: Any) -> str:
+    if user is None:
+        return ""
+    return str(user.username or user.full_name or user.id)
+
+
+def _alert(reply: Reply) -> bool:
+    """A long answer, or one that says no, as a pop-up rather than a passing toast."""
+    return len(reply.text) > 60 or (not reply.replace and reply.card is None and bool(reply.text))
+
+
+# --- outbound: replies ------------------------------------------------------------------------
+
+
+async def _send(
+    bot: Bot, chat: str, reply: Reply, codes: Mapping[str, str], *, reply_to: int | None = None
+) -> None:
+    card = reply.card
+    if card is None:
+        if reply.text:
+            await _guarded(bot.send_message(int(chat), reply.text, reply_to_message_id=reply_to))
+        return
+    await _guarded(_post(bot, chat, card, codes, reply_to=reply_to))
+
+
+async def _post(
+    bot: Bot, chat: str, card: Card, codes: Mapping[str, str], *, reply_to: int | None = None
+) -> Message:
+    markup = keyboard(card, dict(codes))
+    if card.image is not None:
+        return await bot.send_photo(
+            int(chat),
+            card.image.png,
+            caption=card_html(card, limit=CAPTION_MAX),
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            reply_to_message_id=reply_to,
+        )
+    return await bot.send_message(
+        int(chat),
+        card_html(card),
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup,
+        reply_to_message_id=reply_to,
+    )
+
+
+async def _edit(bot: Bot, ref: MessageRef, card: Card, codes: Mapping[str, str]) -> None:
+    try:
+        await bot.edit_message_text(
+            card_html(card),
+            chat_id=int(ref.channel),
+            message_id=int(ref.ts),
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(card, dict(codes)),
+        )
+    except BadRequest as error:
+        if not _not_modified(error):
+            log.warning("telegram edit failed: %s", error)
+    except TelegramError as error:
+        log.warning("telegram edit failed: %s", error)
+
+
+async def _guarded(call: Awaitable[Any]) -> None:
+    """A reply that cannot be delivered is logged: the state change is already committed
+    and the outbox brings the card up to date."""
+    try:
+        await call
+    except TelegramError as error:
+        log.warning("telegram reply failed: %s", error)
+
+
+def _not_modified(error: BadRequest) -> bool:
+    return "not modified" in str(error).lower()
+
+
+# --- outbound: the outbox's delivery -------------------------------------------------------------
+
+
+class TelegramChat:
+    """`ChatAdapter` for the outbox dispatcher (synchronous): Bot API calls run on a private
+    event loop thread, paced by AIORateLimiter (Telegram's flood limits). A 429 becomes
+    DeliveryError(retry_after) for the outbox to honour; a group upgraded to a supergroup
+    calls `on_migrated` (the bindings follow) and the message is retried at the new id."""
+
+    platform = PLATFORM
+
+    def __init__(self, config: TelegramConfig, on_migrated: Callable[[str, str], None]) -> None:
+        self.config = config
+        self.on_migrated = on_migrated
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="telegram", daemon=True)
+        self._thread.start()
+        self._bot: ExtBot[Any] = ExtBot(
+            config.bot_token,
+            base_url=config.api_base_url,
+            rate_limiter=AIORateLimiter(max_retries=0),  # retries are the outbox's job
+        )
+        self._ready = False
+
+    def post(self, target: str, card: Card) -> MessageRef:
+        message = self._run(target, lambda bot: _post(bot, target, card, self.config.codes))
+        return MessageRef(str(message.chat_id), str(message.message_id))
+
+    def update(self, ref: MessageRef, card: Card) -> MessageRef:
+        def edit(bot: Bot) -> Awaitable[Any]:
+            return bot.edit_message_text(
+                card_html(card),
+                chat_id=int(ref.channel),
+                message_id=int(ref.ts),
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(card, dict(self.config.codes)),
+            )
+
+        try:
+            self._run(ref.channel, edit)
+        except DeliveryError as error:
+            if "not modified" not in error.reason.lower():
+                raise
+        return ref
+
+    def close(self) -> None:
+        if self._ready:
+            asyncio.run_coroutine_threadsafe(self._bot.shutdown(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+
+    def _run(self, chat: str, call: Callable[[Bot], Awaitable[T]]) -> T:
+        async def run() -> T:
+            if not self._ready:
+                await self._bot.initialize()
+                self._ready = True
+            return await call(self._bot)
+
+        try:
+            return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=60)
+        except RetryAfter as error:
+            seconds = _seconds(error.retry_after)
+            raise DeliveryError("rate limited (429)", retry_after=seconds) from error
+        except ChatMigrated as error:
+            new_id = str(error.new_chat_id)
+            self.on_migrated(chat, new_id)
+            raise DeliveryError(f"chat migrated to {new_id}", retry_after=0.0) from error
+        except Forbidden as error:  # kicked from the group, blocked by the user
+            raise DeliveryError(str(error), permanent=True) from error
+        except BadRequest as error:
+            raise DeliveryError(str(error), permanent=not _not_modified(error)) from error
+        except (TelegramError, OSError, TimeoutError) as error:
+            raise DeliveryError(str(error)) from error
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+# --- the webhook ---------------------------------------------------------------------------------
+
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class TelegramWebhook:
+    """ASGI endpoint for Telegram's webhook: the secret token checked in constant time, the
+    raw update stored, then 200; processing follows through the Application's queue."""
+
+    def __init__(self, app: Application, store: Store, secret: str) -> None:  # type: ignore[type-arg]
+        if not secret:
+            raise ValueError("the Telegram webhook needs a secret token")
+        self.app, self.store, self.secret = app, store, secret.encode()
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers") or [])
+        if scope["method"] != "POST":
+            await _status(send, 405)
+            return
+        if not hmac.compare_digest(headers.get(SECRET_HEADER, b""), self.secret):
+            await _status(send, 401)  # read nothing, store nothing
+            return
+        try:
+            data = json.loads(await _body(receive))
+            update_id = int(data["update_id"])
+        except (ValueError, KeyError, TypeError):
+            await _status(send, 400)
+            return
+        await asyncio.to_thread(store_raw, self.store, PLATFORM, f"update:{update_id}", data)
+        await _status(send, 200)
+        await self.app.update_queue.put(Update.de_json(data, self.app.bot))
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        await self.app.start()
+
+    async def stop(self) -> None:
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+
+async def _body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _status(send: Send, status: int) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
