@@ -14,11 +14,21 @@ from adapters.http import ReplenishAsgi
 from adapters.slack import PLATFORM as PLATFORM_SLACK
 from adapters.slack import SlackBolt as BoltApp
 from adapters.slack import SlackChat, SlackConfig, slack_app, web_client
+from adapters.telegram import PLATFORM as PLATFORM_TELEGRAM
+from adapters.telegram import (
+    TelegramApplication,
+    TelegramChat,
+    TelegramConfig,
+    TelegramWebhook,
+)
+from adapters.telegram import application as telegram_app
 from bot import cards
 from bot.chatbot import ChatBot
 from bot.dispatch import DispatchReport, dispatch_outbox
+from bot.ids import CALLBACK_CODES
 from bot.migrate import ensure_schema
 from bot.settings import Settings, load_settings
+from core.invites import migrate_chat
 from core.members import record_approval_rules
 from core.models import OutboxMessage, OutboxStatus
 from core.store import Store
@@ -89,6 +99,36 @@ def slack_bolt(app: App, *, socket_mode: bool = False) -> BoltApp:
     return slack_app(config, ChatBot(app, PLATFORM_SLACK), socket_mode=socket_mode)
 
 
+def telegram_config(settings: Settings, *, webhook: bool = False) -> TelegramConfig:
+    telegram = settings.telegram
+    if telegram.bot_token is None:
+        raise NotConfigured("telegram.bot_token (REPLENISH_TELEGRAM__BOT_TOKEN)")
+    if webhook and telegram.webhook_secret is None:
+        raise NotConfigured("telegram.webhook_secret (REPLENISH_TELEGRAM__WEBHOOK_SECRET)")
+    if webhook and not telegram.webhook_url:
+        raise NotConfigured("telegram.webhook_url (REPLENISH_TELEGRAM__WEBHOOK_URL)")
+    secret = telegram.webhook_secret.get_secret_value() if telegram.webhook_secret else ""
+    return TelegramConfig(
+        bot_token=telegram.bot_token.get_secret_value(),
+        api_base_url=telegram.api_base_url,
+        webhook_secret=secret,
+        codes=CALLBACK_CODES,
+    )
+
+
+def telegram_application(app: App, *, webhook: bool = False) -> TelegramApplication:
+    """The Telegram Application wired to the bot's answers (and the limits audited)."""
+    with app.store.unit_of_work() as session:
+        record_approval_rules(session, app.settings.approval.model_dump(mode="json"))
+    config = telegram_config(app.settings, webhook=webhook)
+    return telegram_app(config, ChatBot(app, PLATFORM_TELEGRAM), app.store)
+
+
+def telegram_webhook(app: App, application: TelegramApplication) -> TelegramWebhook:
+    config = telegram_config(app.settings, webhook=True)
+    return TelegramWebhook(application, app.store, config.webhook_secret)
+
+
 def chat_adapters(app: App) -> dict[str, ChatAdapter]:
     """Delivery for every platform that has a token; the outbox waits for the others."""
     adapters: dict[str, ChatAdapter] = {}
@@ -96,7 +136,17 @@ def chat_adapters(app: App) -> dict[str, ChatAdapter]:
         token = app.settings.slack.bot_token.get_secret_value()
         config = SlackConfig(bot_token=token, api_base_url=app.settings.slack.api_base_url)
         adapters[PLATFORM_SLACK] = SlackChat(web_client(config))
+    if app.settings.telegram.bot_token is not None:
+        adapters[PLATFORM_TELEGRAM] = TelegramChat(
+            telegram_config(app.settings), lambda old, new: chat_migrated(app, old, new)
+        )
     return adapters
+
+
+def chat_migrated(app: App, old_chat_id: str, new_chat_id: str) -> None:
+    """A Telegram group became a supergroup: its bindings and pending messages follow."""
+    with app.store.unit_of_work() as session:
+        migrate_chat(session, PLATFORM_TELEGRAM, old_chat_id, new_chat_id)
 
 
 def render_card(app: App) -> Callable[[dict[str, Any], str], Card]:
@@ -120,8 +170,10 @@ def deliver_outbox(app: App, adapters: Mapping[str, ChatAdapter]) -> DispatchRep
     )
 
 
-def http_app(app: App, slack: BoltApp | None) -> ReplenishAsgi:
-    return ReplenishAsgi(slack, health=lambda: health(app))
+def http_app(
+    app: App, slack: BoltApp | None, telegram: TelegramWebhook | None = None
+) -> ReplenishAsgi:
+    return ReplenishAsgi(slack, health=lambda: health(app), telegram=telegram)
 
 
 def health(app: App) -> dict[str, Any]:

@@ -29,17 +29,17 @@ from bot.formats import (
     who,
 )
 from bot.i18n import t
-
-# Action ids: the Slack and Telegram adapters route presses and submissions on these.
-APPROVE = "po.approve"
-REJECT = "po.reject"
-EDIT = "po.edit"
-DRAFT_PO = "alert.draft_po"
-SNOOZE = "alert.snooze"
-DISMISS = "alert.dismiss"
-REJECT_FORM = "po.reject_form"
-EDIT_FORM = "po.edit_form"
-DISMISS_FORM = "alert.dismiss_form"
+from bot.ids import (  # the adapters route presses and submissions on these
+    APPROVE,
+    DISMISS,
+    DISMISS_FORM,
+    DRAFT_PO,
+    EDIT,
+    EDIT_FORM,
+    REJECT,
+    REJECT_FORM,
+    SNOOZE,
+)
 
 REASON_INPUT = "reason"  # input_id of the reason in the reject and dismiss forms
 
