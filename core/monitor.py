@@ -27,6 +27,7 @@ from core.models import (
     utcnow,
 )
 from core.outbox import notify, po_card
+from core.picks import publish_pick_lists
 from core.planner import PlanParams, plan
 from core.signals import overdue_pos, sku_signals
 from core.state import load_state
@@ -50,6 +51,7 @@ class MonitorResult:
     updated: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
     drafted: list[dict[str, Any]] = field(default_factory=list)  # one per PO touched
+    picks: list[str] = field(default_factory=list)  # partners sent a new pick list
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +59,7 @@ class MonitorResult:
             "updated": self.updated,
             "resolved": self.resolved,
             "drafted": self.drafted,
+            "picks": self.picks,
         }
 
 
@@ -74,6 +77,8 @@ def monitor_pass(
     _reconcile_alerts(session, wanted, result)
     wake_snoozed(session, utcnow())
     _draft_orders(session, planned, state.open_po_skus, as_of, result)
+    # Dropship partners pick hot SKUs first: their lists follow the plan's colours.
+    result.picks = publish_pick_lists(session, planned, utcnow(), as_of=as_of).posted
     return result, planned
 
 

@@ -24,6 +24,9 @@ class DomainError(Exception):
         super().__init__(self.code, params)
         self.params = params
         self.audit_ref: tuple[int | None, str, str] | None = None  # actor id, entity, id
+        # Facts for the audit row only, never shown to the user (e.g. why a code was refused).
+        self.audit_extra: dict[str, Any] = {}
+        self.audit_at: datetime | None = None  # the use case's clock, when it has one
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "params": {k: _plain(v) for k, v in self.params.items()}}
@@ -69,6 +72,7 @@ class Action(StrEnum):
     DRAFT_PO = "draft_po"
     SNOOZE_ALERT = "snooze_alert"
     DISMISS_ALERT = "dismiss_alert"
+    ACK_PICKS = "ack_picks"
 
 
 # The one place that says which role may do what. Supplier actions also need the member to
@@ -89,15 +93,30 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.DRAFT_PO: frozenset({Role.MANAGER, Role.INVENTORY_CLERK, Role.BUYER}),
     Action.SNOOZE_ALERT: frozenset({Role.MANAGER, Role.INVENTORY_CLERK, Role.BUYER}),
     Action.DISMISS_ALERT: frozenset({Role.MANAGER, Role.INVENTORY_CLERK}),
+    Action.ACK_PICKS: frozenset({Role.DROPSHIP, Role.LOGISTICS, Role.MANAGER}),
 }
 SUPPLIER_ACTIONS = frozenset({Action.CONFIRM, Action.DECLINE})
+# Partner actions: a dropship partner's people act for their own partner only; the shop's
+# logistics coordinators and managers act for any partner.
+PARTNER_ACTIONS = frozenset({Action.ACK_PICKS})
+PARTNER_STAFF = frozenset({Role.LOGISTICS, Role.MANAGER})
 
 
-def can(member: Member, action: Action, *, supplier_id: int | None = None) -> bool:
+def can(
+    member: Member,
+    action: Action,
+    *,
+    supplier_id: int | None = None,
+    partner_id: int | None = None,
+) -> bool:
     """True when an active member holds a role allowed to do `action` (for a supplier
-    action: and belongs to that supplier)."""
+    action: and belongs to that supplier; for a partner action: staff, or that partner's)."""
     if not member.active or not set(member.roles) & PERMISSIONS[action]:
         return False
+    if action in PARTNER_ACTIONS:
+        return bool(set(member.roles) & PARTNER_STAFF) or (
+            member.partner_id is not None and member.partner_id == partner_id
+        )
     return action not in SUPPLIER_ACTIONS or (
         member.supplier_id is not None and member.supplier_id == supplier_id
     )
@@ -110,9 +129,10 @@ def require(
     entity: str,
     entity_id: str,
     supplier_id: int | None = None,
+    partner_id: int | None = None,
 ) -> None:
     """Raise an audited `PermissionDenied` unless `member` may do `action`."""
-    if can(member, action, supplier_id=supplier_id):
+    if can(member, action, supplier_id=supplier_id, partner_id=partner_id):
         return
     error = PermissionDenied(
         action=action.value,
@@ -122,9 +142,17 @@ def require(
     raise refusal(error, member, entity, entity_id)
 
 
-def refusal(error: DomainError, member: Member | None, entity: str, entity_id: str) -> DomainError:
+def refusal(
+    error: DomainError,
+    member: Member | None,
+    entity: str,
+    entity_id: str,
+    *,
+    at: datetime | None = None,
+) -> DomainError:
     """Attach what the audit row of an audited refusal needs."""
     error.audit_ref = (member.id if member else None, entity, entity_id)
+    error.audit_at = at
     return error
 
 

@@ -210,6 +210,7 @@ MESSAGES: dict[str, str] = {
     "action.draft_po": "draft a PO",
     "action.snooze_alert": "snooze alerts",
     "action.dismiss_alert": "dismiss alerts",
+    "action.ack_picks": "acknowledge pick lists",
     "error.alert_not_found": "no alert #{alert}",
     "error.alert_closed": "alert #{alert} was already handled by {by} at {at} (now {status})",
     "error.already_on_order": "{sku} is already on PO {po}, so no second order is needed",
@@ -217,6 +218,14 @@ MESSAGES: dict[str, str] = {
     "error.dismiss_reason_required": "please give a reason for dismissing alert #{alert}",
     "error.not_a_member": "{user} is not a Replenish member on {platform} yet; please ask a manager to add you",
     "error.unknown_purpose": "unknown purpose {value}. Use one of: {valid}",
+    # bind codes and pick lists (core/invites.py, core/picks.py)
+    "error.bind_code_invalid": "that code is not valid: it may be mistyped, already used or expired. Please ask a manager for a new code",
+    "error.bind_rate_limited": "too many wrong codes from this chat; please try again in {minutes} minutes",
+    "error.invite_target_required": "a supplier code needs an existing supplier, a dropship code a dropship partner location, and a code for an internal channel neither",
+    "error.chat_already_bound": "this chat is already bound to another supplier or partner for that purpose; a manager must unbind it first",
+    "error.pick_list_not_found": "that pick list was not found",
+    "error.pick_list_replaced": "this pick list was replaced by a newer one; please acknowledge the latest list",
+    "error.pick_already_acked": "this pick list was already acknowledged by {by} at {at}",
     # cards, forms and replies in chat (bot/cards.py)
     "card.date.day": "{weekday} {day} {month}",
     "card.date.time": "{day} {month} {time}",

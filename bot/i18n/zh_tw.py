@@ -204,6 +204,7 @@ MESSAGES: dict[str, str] = {
     "action.draft_po": "建立採購單",
     "action.snooze_alert": "延後提醒警示",
     "action.dismiss_alert": "忽略警示",
+    "action.ack_picks": "確認揀貨清單",
     "error.alert_not_found": "找不到警示 #{alert}",
     "error.alert_closed": "警示 #{alert} 已由 {by} 於 {at} 處理（目前為「{status}」）",
     "error.already_on_order": "品號 {sku} 已在採購單 {po} 上，不需要再下一張",
@@ -211,6 +212,14 @@ MESSAGES: dict[str, str] = {
     "error.dismiss_reason_required": "忽略警示 #{alert} 時請填寫原因",
     "error.not_a_member": "{user} 還不是 {platform} 上的補貨成員，請聯絡經理將您加入",
     "error.unknown_purpose": "不明的用途 {value}。可用的用途：{valid}",
+    # bind codes and pick lists (core/invites.py, core/picks.py)
+    "error.bind_code_invalid": "這組綁定碼無效：可能輸入錯誤、已被使用或已過期。請向經理索取新的綁定碼",
+    "error.bind_rate_limited": "此群組輸入錯誤的綁定碼次數過多，請於 {minutes} 分鐘後再試",
+    "error.invite_target_required": "供應商綁定碼需指定既有的供應商，代發綁定碼需指定代發商據點，內部頻道的綁定碼則兩者皆不需指定",
+    "error.chat_already_bound": "此群組已綁定其他供應商或代發商的相同用途，請經理先解除綁定",
+    "error.pick_list_not_found": "找不到這份揀貨清單",
+    "error.pick_list_replaced": "這份揀貨清單已被較新的清單取代，請確認最新的清單",
+    "error.pick_already_acked": "這份揀貨清單已由 {by} 於 {at} 確認",
     # cards, forms and replies in chat (bot/cards.py)
     "card.date.day": "{month}/{day}（{weekday}）",
     "card.date.time": "{month}/{day} {time}",

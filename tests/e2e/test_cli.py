@@ -120,7 +120,13 @@ def test_plan_monitor_and_simulate_on_the_sample_shop(tmp_path: Path) -> None:
     again = replenish(
         "monitor", "--once", "--json", "--as-of", "2026-11-24", "--db", db, cwd=tmp_path
     )
-    assert json.loads(again.stdout) == {"opened": [], "updated": [], "resolved": [], "drafted": []}
+    assert json.loads(again.stdout) == {
+        "opened": [],
+        "updated": [],
+        "resolved": [],
+        "drafted": [],
+        "picks": [],
+    }
 
 
 def test_simulate_reports_costs_and_refuses_bad_input(tmp_path: Path) -> None:

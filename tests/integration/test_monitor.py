@@ -111,7 +111,13 @@ def test_monitor_is_idempotent_and_drafts_one_po_per_supplier(shop: Store) -> No
     assert sorted(suppliers) == sorted(set(suppliers))  # one draft per supplier
     before = _counts(shop)
     second = _monitor(shop)
-    assert second.as_dict() == {"opened": [], "updated": [], "resolved": [], "drafted": []}
+    assert second.as_dict() == {
+        "opened": [],
+        "updated": [],
+        "resolved": [],
+        "drafted": [],
+        "picks": [],
+    }
     assert _counts(shop) == before
 
 

@@ -809,6 +809,7 @@ SAMPLE_PARAMS = {
     "value": "fr",
     "platform": "slack",
     "alert": 7,
+    "minutes": 42,
 }
 
 
