@@ -93,9 +93,9 @@ def slack_config(settings: Settings, *, socket_mode: bool = False) -> SlackConfi
 
 def slack_bolt(app: App, *, socket_mode: bool = False) -> BoltApp:
     """The bolt app wired to the bot's answers (and the approval limits audited)."""
+    config = slack_config(app.settings, socket_mode=socket_mode)
     with app.store.unit_of_work() as session:
         record_approval_rules(session, app.settings.approval.model_dump(mode="json"))
-    config = slack_config(app.settings, socket_mode=socket_mode)
     return slack_app(config, ChatBot(app, PLATFORM_SLACK), socket_mode=socket_mode)
 
 
@@ -118,9 +118,9 @@ def telegram_config(settings: Settings, *, webhook: bool = False) -> TelegramCon
 
 def telegram_application(app: App, *, webhook: bool = False) -> TelegramApplication:
     """The Telegram Application wired to the bot's answers (and the limits audited)."""
+    config = telegram_config(app.settings, webhook=webhook)
     with app.store.unit_of_work() as session:
         record_approval_rules(session, app.settings.approval.model_dump(mode="json"))
-    config = telegram_config(app.settings, webhook=webhook)
     return telegram_app(config, ChatBot(app, PLATFORM_TELEGRAM), app.store)
 
 

@@ -25,6 +25,7 @@ from bot.cli_common import (
     build_or_exit,
     console,
     errors,
+    refuse,
 )
 from bot.i18n import t
 from core.members import PURPOSES, bind_chat, list_bindings, unbind_chat
@@ -73,8 +74,7 @@ def bind_slack(
                 )
                 key = "cli.bind.saved" if new else "cli.bind.already"
     except DomainError as error:
-        errors.print(t(f"error.{error.code}", ui, **error.as_dict()["params"]))
-        raise typer.Exit(EXIT_REFUSED) from None
+        refuse(error, ui)
     console.print(t(key, ui, purpose=purpose, channel=channel, platform="slack"))
 
 

@@ -2,7 +2,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import pydantic
 import sqlalchemy as sa
@@ -12,6 +12,7 @@ from rich.console import Console
 from bot import migrate
 from bot.app import App, build
 from bot.i18n import t
+from core.permissions import DomainError
 
 # Piped output gets room for wide tables instead of rich's 80-column default.
 _WIDTH = None if sys.stdout.isatty() else 200
@@ -37,4 +38,14 @@ def build_or_exit(
         errors.print(t("cli.db.out_of_date", locale, current=exc.current, head=exc.head))
     except sa.exc.OperationalError as exc:
         errors.print(t("cli.db.unreachable", locale, error=exc.orig))
+    raise typer.Exit(EXIT_REFUSED)
+
+
+def refuse(error: DomainError, ui: str) -> NoReturn:
+    """Print a domain refusal in the user's language (lists joined, not Python) and exit 2."""
+    params = {
+        key: t("list.separator", ui).join(map(str, value)) if isinstance(value, list) else value
+        for key, value in error.as_dict()["params"].items()
+    }
+    errors.print(t(f"error.{error.code}", ui, **params))
     raise typer.Exit(EXIT_REFUSED)

@@ -4,7 +4,7 @@ The CLI is the local administrator: its changes are audited with no actor (actor
 """
 
 import json
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -18,6 +18,7 @@ from bot.cli_common import (
     build_or_exit,
     console,
     errors,
+    refuse,
 )
 from bot.i18n import t
 from core.members import add_member, list_members, remove_member
@@ -65,7 +66,7 @@ def add_command(
             )
             shown = _row(member, ui)
     except DomainError as error:
-        _refuse(error, ui)
+        refuse(error, ui)
     saved = {key: shown[key] for key in ("user", "platform", "roles")}
     console.print(t("cli.member.saved", ui, lang=shown["locale"], **saved))
 
@@ -115,7 +116,7 @@ def remove_command(
         with application.store.unit_of_work() as session:
             remove_member(session, None, platform=platform, user_id=user)
     except DomainError as error:
-        _refuse(error, ui)
+        refuse(error, ui)
     console.print(t("cli.member.removed", ui, platform=platform, user=user))
 
 
@@ -155,12 +156,3 @@ def _plain(member: Member) -> dict[str, Any]:
         "supplier_id": member.supplier_id,
         "partner_id": member.partner_id,
     }
-
-
-def _refuse(error: DomainError, ui: str) -> NoReturn:
-    params = {
-        key: t("list.separator", ui).join(map(str, value)) if isinstance(value, list) else value
-        for key, value in error.as_dict()["params"].items()
-    }
-    errors.print(t(f"error.{error.code}", ui, **params))
-    raise typer.Exit(EXIT_REFUSED)

@@ -217,12 +217,6 @@ def test_an_unknown_purpose_is_refused_naming_the_valid_ones(
     assert audit_rows(store, "chat.bound") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bot/cli_chat.py passes the purposes list to the message unjoined: "
-    "\"Use one of: ['alerts', 'approvals', …]\" (cli_members joins lists with list.separator)",
-)
 def test_the_valid_purposes_read_as_a_list_not_python(shop: Path) -> None:
     done = bind(shop, "en", "--purpose", "nope", "--channel", "C1")
     assert done.returncode == REFUSED
