@@ -72,9 +72,12 @@ class TelegramConfig:
     codes: Mapping[str, str] = field(default_factory=dict)  # action id → short callback code
 
 
+TelegramApplication = Application[Any, Any, Any, Any, Any, Any]  # for the bot's type hints
+
+
 def application(
     config: TelegramConfig, handlers: TelegramHandlers, store: Store, *, retries: int = 3
-) -> Application:  # type: ignore[type-arg]
+) -> TelegramApplication:
     """The PTB Application with one handler that routes every update through the inbox."""
     app = (
         ApplicationBuilder()
@@ -382,7 +385,7 @@ class TelegramWebhook:
     """ASGI endpoint for Telegram's webhook: the secret token checked in constant time, the
     raw update stored, then 200; processing follows through the Application's queue."""
 
-    def __init__(self, app: Application, store: Store, secret: str) -> None:  # type: ignore[type-arg]
+    def __init__(self, app: TelegramApplication, store: Store, secret: str) -> None:
         if not secret:
             raise ValueError("the Telegram webhook needs a secret token")
         self.app, self.store, self.secret = app, store, secret.encode()
