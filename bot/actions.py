@@ -37,9 +37,7 @@ Handler = Callable[["ChatBot", Interaction], Reply]
 
 def _approve(bot: ChatBot, press: Interaction) -> Reply:
     number = press.value
-    answer = bot.once(
-        press.key, press.user, lambda s, actor: approve(s, actor, number, rules=bot.rules)
-    )
+    answer = bot.once(press, lambda s, actor: approve(s, actor, number, rules=bot.rules))
     return bot.po_reply(number, answer, press.user, replace=True)
 
 
@@ -69,7 +67,7 @@ def _reject(bot: ChatBot, form: Interaction) -> Reply:
     if not reason:
         return Reply(errors={cards.REASON_INPUT: t("form.error.reason_required", locale)})
     number = form.value
-    answer = bot.once(form.key, form.user, lambda s, actor: reject(s, actor, number, reason=reason))
+    answer = bot.once(form, lambda s, actor: reject(s, actor, number, reason=reason))
     return bot.po_reply(number, answer, form.user, replace=True)
 
 
@@ -91,7 +89,7 @@ def _edit(bot: ChatBot, form: Interaction) -> Reply:
     def use_case(session: Session, actor: Member) -> Any:
         return edit_quantities(session, actor, number, _sku_ids(session, number, asked))
 
-    answer = bot.once(form.key, form.user, use_case)
+    answer = bot.once(form, use_case)
     return bot.po_reply(number, answer, form.user, replace=True)
 
 
@@ -121,7 +119,7 @@ def _draft(bot: ChatBot, press: Interaction) -> Reply:
     if alert_id is None:
         return _error(bot, press.user, AlertNotFound(alert=press.value).as_dict())
     today = utcnow().astimezone(bot.app.settings.tz).date()
-    answer = bot.once(press.key, press.user, lambda s, a: draft_po(s, a, alert_id, today=today))
+    answer = bot.once(press, lambda s, a: draft_po(s, a, alert_id, today=today))
     return _alert_reply(bot, alert_id, answer, press.user)
 
 
@@ -130,7 +128,7 @@ def _snooze(bot: ChatBot, press: Interaction) -> Reply:
     if alert_id is None:
         return _error(bot, press.user, AlertNotFound(alert=press.value).as_dict())
     until = utcnow() + timedelta(days=1)
-    answer = bot.once(press.key, press.user, lambda s, a: snooze(s, a, alert_id, until=until))
+    answer = bot.once(press, lambda s, a: snooze(s, a, alert_id, until=until))
     return _alert_reply(bot, alert_id, answer, press.user)
 
 
@@ -150,7 +148,7 @@ def _dismiss(bot: ChatBot, form: Interaction) -> Reply:
     alert_id = _alert_id(form.value)
     if alert_id is None:
         return _error(bot, form.user, AlertNotFound(alert=form.value).as_dict())
-    answer = bot.once(form.key, form.user, lambda s, a: dismiss(s, a, alert_id, reason=reason))
+    answer = bot.once(form, lambda s, a: dismiss(s, a, alert_id, reason=reason))
     return _alert_reply(bot, alert_id, answer, form.user)
 
 

@@ -21,6 +21,7 @@ from bot.commands import answer
 from bot.i18n import t
 from bot.replies import error_text, outcome_text
 from core.inbox import Response, run_once
+from core.invites import member_for_chat, migrate_chat
 from core.members import NotAMember, find_member
 from core.models import Member
 from core.permissions import refusal
@@ -68,20 +69,34 @@ class ChatBot:
             member = find_member(session, self.platform, user)
             return member.locale if member else self.app.settings.locale
 
-    def once(self, key: str, user: str, use_case: Callable[[Session, Member], Any]) -> Response:
-        """Run a state change exactly once for this press; the answer is stored with it."""
+    def once(
+        self, event: Interaction | Command, use_case: Callable[[Session, Member], Any]
+    ) -> Response:
+        """Run a state change exactly once for this press or command (keyed by the
+        platform's identity of it); the answer is stored with it."""
+        chat = chat_of(event)
 
         def step(session: Session) -> Response:
-            result = use_case(session, self.actor(session, user))
+            actor = self.actor(session, event.user, chat=chat, name=event.user_name)
+            result = use_case(session, actor)
             return result.as_dict() if hasattr(result, "as_dict") else dict(result)
 
-        return run_once(self.app.store, self.platform, key, step)
+        return run_once(self.app.store, self.platform, event.key, step)
 
-    def actor(self, session: Session, user: str) -> Member:
-        member = find_member(session, self.platform, user)
+    def actor(self, session: Session, user: str, *, chat: str = "", name: str = "") -> Member:
+        """The member acting, as seen from this chat: in a supplier's or partner's group a
+        newcomer is linked to it, and someone of another supplier is nobody here."""
+        if chat:
+            member = member_for_chat(session, self.platform, user, name, chat)
+        else:
+            member = find_member(session, self.platform, user)
         if member is None:  # a stranger's press is refused, and the refusal audited
             raise refusal(NotAMember(platform=self.platform, user=user), None, "member", user)
         return member
+
+    def chat_migrated(self, old_chat_id: str, new_chat_id: str) -> None:
+        with self.app.store.unit_of_work() as session:
+            migrate_chat(session, self.platform, old_chat_id, new_chat_id)
 
     def po_reply(self, number: str, answer: Response, user: str, *, replace: bool) -> Reply:
         locale = self.locale_of(user)
@@ -108,3 +123,10 @@ class ChatBot:
             return self.locale_of(user)
         except Exception:  # the database may be what failed
             return self.app.settings.locale
+
+
+def chat_of(event: Interaction | Command) -> str:
+    """The chat an event happened in (a Slack channel, a Telegram group)."""
+    if isinstance(event, Command):
+        return event.channel
+    return event.message.channel if event.message else event.team

@@ -232,9 +232,7 @@ def _approve(bot: ChatBot, command: Command, args: list[str], locale: str) -> Re
     if len(args) != 1:
         return Reply(text=t("cmd.approve.usage", locale))
     number = args[0].upper()
-    answer_ = bot.once(
-        command.key, command.user, lambda s, actor: approve(s, actor, number, rules=bot.rules)
-    )
+    answer_ = bot.once(command, lambda s, actor: approve(s, actor, number, rules=bot.rules))
     return bot.po_reply(number, answer_, command.user, replace=False)
 
 
