@@ -17,12 +17,15 @@ from sqlmodel import Session, select
 from adapters.chat import Interaction, Reply
 from bot import cards
 from bot.i18n import t
+from bot.ids import PICK_ACK
+from bot.pick_cards import picks_card
 from bot.replies import error_text
 from core.alerts import AlertNotFound, dismiss, draft_po, snooze
 from core.inbox import Response
 from core.members import NotAMember, find_member
-from core.models import Alert, Member, PoLine, PurchaseOrder, Sku, utcnow
+from core.models import Alert, Member, PickList, PoLine, PurchaseOrder, Sku, utcnow
 from core.permissions import PERMISSIONS, Action, can
+from core.picks import PickListNotFound, acknowledge, pick_card
 from core.views import alert_view, po_view
 from core.workflow import PoNotFound, approve, edit_quantities, reject
 
@@ -164,6 +167,22 @@ def _alert_id(value: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+# --- dropship pick lists ---------------------------------------------------------------------
+
+
+def _ack_picks(bot: ChatBot, press: Interaction) -> Reply:
+    if not press.value.isdigit():
+        return _error(bot, press.user, PickListNotFound(pick_list=press.value).as_dict())
+    list_id = int(press.value)
+    answer = bot.once(press, lambda s, a: acknowledge(s, a, list_id))
+    locale = bot.locale_of(press.user)
+    with bot.app.store.read() as session:
+        pick_list = session.get(PickList, list_id)
+        data = pick_card(session, pick_list, "acked") if pick_list else None
+    card = picks_card(data, locale, bot.app.settings.tz) if data else None
+    return Reply(card=card, text=bot.answer_text(answer, locale), replace=card is not None)
+
+
 # --- refusals before a form opens ------------------------------------------------------------
 
 
@@ -210,6 +229,7 @@ ACTIONS: dict[str, Handler] = {
     cards.DRAFT_PO: _draft,
     cards.SNOOZE: _snooze,
     cards.DISMISS: _open_dismiss,
+    PICK_ACK: _ack_picks,
 }
 FORMS: dict[str, Handler] = {
     cards.REJECT_FORM: _reject,

@@ -27,6 +27,7 @@ from bot.chatbot import ChatBot
 from bot.dispatch import DispatchReport, dispatch_outbox
 from bot.ids import CALLBACK_CODES
 from bot.migrate import ensure_schema
+from bot.pick_cards import picks_card
 from bot.settings import Settings, load_settings
 from core.invites import migrate_chat
 from core.members import record_approval_rules
@@ -154,8 +155,11 @@ def render_card(app: App) -> Callable[[dict[str, Any], str], Card]:
     tz = app.settings.tz
 
     def render(data: dict[str, Any], locale: str) -> Card:
-        if data.get("type") == "alert":
+        kind = data.get("type")
+        if kind == "alert":
             return cards.alert_card(data, locale, tz)
+        if kind == "picks":
+            return picks_card(data, locale, tz)
         return cards.po_card(data, locale, tz)
 
     return render

@@ -19,6 +19,7 @@ from sqlmodel import col, select
 
 from adapters.chat import Card, Command, Field, Image, Reply, Table, Tone
 from bot import cards, formats
+from bot.binding_commands import bind, invite
 from bot.charts import stock_chart
 from bot.engine import by_urgency, current_plan, default_as_of
 from bot.i18n import t
@@ -261,4 +262,9 @@ SUBCOMMANDS: dict[str, Sub] = {
     "核准": _approve,
     "help": _help,
     "說明": _help,
+    "start": _help,  # Telegram's first message to a bot
+    "invite": invite,
+    "邀請": invite,
+    "bind": bind,
+    "綁定": bind,
 }

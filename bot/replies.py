@@ -27,7 +27,7 @@ def outcome_text(outcome: Mapping[str, Any], locale: str, tz: ZoneInfo = TAIPEI)
     action = str(outcome.get("action") or "")
     if outcome.get("awaiting_second_approval"):
         action = "first_approval"
-    key = f"outcome.{action}" if action in _OUTCOMES else "outcome.other"
+    key = f"outcome.{action}" if action and known(f"outcome.{action}") else "outcome.other"
     if action == "snoozed" and not outcome.get("until"):
         key = "outcome.snoozed_plain"
     text = t(
@@ -40,22 +40,6 @@ def outcome_text(outcome: Mapping[str, Any], locale: str, tz: ZoneInfo = TAIPEI)
     if action == "edit":  # the quantities the supplier's terms raised, one line each
         text = "\n".join([text, *(_raised_text(c, loc) for c in outcome.get("changed") or [])])
     return text
-
-
-_OUTCOMES = frozenset(
-    {
-        "submit",
-        "approve",
-        "first_approval",
-        "reject",
-        "edit",
-        "cancel",
-        "send",
-        "snoozed",
-        "dismissed",
-        "po_drafted",
-    }
-)
 
 
 def _raised_text(change: Mapping[str, Any], loc: str) -> str:
