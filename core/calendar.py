@@ -5,8 +5,9 @@ after the closure, not during it. Weekends are Saturday and Sunday.
 """
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
 import numpy as np
@@ -54,3 +55,32 @@ def calendar_days_between(start: np.ndarray | date, end: np.ndarray) -> np.ndarr
     return (
         np.asarray(end, dtype="datetime64[D]") - np.asarray(start, dtype="datetime64[D]")
     ).astype("int64")
+
+
+# --- working hours (supplier SLAs) ----------------------------------------------------------
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+OFFICE_HOURS = (time(9), time(18))  # a supplier's office day in Taiwan
+
+
+def local_today(tz: ZoneInfo = TAIPEI) -> date:
+    return datetime.now(tz).date()
+
+
+def is_working_day(day: date, country: str = "TW") -> bool:
+    return day.weekday() < 5 and day not in _holidays((day.year,), country)
+
+
+def working_hours_between(start: datetime, end: datetime, tz: ZoneInfo = TAIPEI) -> float:
+    """Office hours (09:00–18:00 on Taiwan working days) between two aware datetimes: an SLA
+    clock that stops overnight, at weekends and on public holidays. 0 when end ≤ start."""
+    start, end = start.astimezone(tz), end.astimezone(tz)
+    seconds = 0.0
+    day = start.date()
+    while day <= end.date():
+        if is_working_day(day):
+            opens = datetime.combine(day, OFFICE_HOURS[0], tz)
+            closes = datetime.combine(day, OFFICE_HOURS[1], tz)
+            seconds += max((min(end, closes) - max(start, opens)).total_seconds(), 0.0)
+        day += timedelta(days=1)
+    return seconds / 3600

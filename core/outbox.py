@@ -42,7 +42,7 @@ def po_card(session: Session, po: PurchaseOrder, event: str, **data: Any) -> dic
     """A PO as plain JSON: what the bot's card builder renders (in the reader's locale)."""
     supplier = session.get(Supplier, po.supplier_id)
     rows = session.execute(
-        select(PoLine, Sku, SupplierTerm.price_band_pct)
+        select(PoLine, Sku, SupplierTerm.price_band_pct, SupplierTerm.supplier_sku)
         .join(Sku, col(Sku.id) == col(PoLine.sku_id))
         .outerjoin(
             SupplierTerm,
@@ -57,12 +57,16 @@ def po_card(session: Session, po: PurchaseOrder, event: str, **data: Any) -> dic
     lines = [
         {
             "sku": sku.code,
+            # The supplier's own code (事前協議), so a merged or renamed SKU of ours never
+            # reaches the supplier as the wrong item.
+            "supplier_sku": supplier_sku or sku.code,
             "name": sku.name,
             "qty": line.qty,
             "unit_price": str(line.unit_price),
+            "proposed_price": None if line.proposed_price is None else str(line.proposed_price),
             "price_band_pct": band,
         }
-        for line, sku, band in rows
+        for line, sku, band, supplier_sku in rows
     ]
     at = data.pop("at", None)
     return {
@@ -78,6 +82,9 @@ def po_card(session: Session, po: PurchaseOrder, event: str, **data: Any) -> dic
             "currency": po.currency,
             "total": str(po.total),
             "expected_arrival": str(po.expected_arrival) if po.expected_arrival else None,
+            "requested_arrival": str(po.requested_arrival) if po.requested_arrival else None,
+            "shipped_at": po.shipped_at.isoformat() if po.shipped_at else None,
+            "tracking_number": po.tracking_number,
             "reason": po.reason,
             "lines": lines,
         },
@@ -87,9 +94,17 @@ def po_card(session: Session, po: PurchaseOrder, event: str, **data: Any) -> dic
 
 
 def notify(
-    session: Session, po: PurchaseOrder, event: str, purposes: list[str], card: dict[str, Any]
+    session: Session,
+    po: PurchaseOrder,
+    event: str,
+    purposes: list[str],
+    card: dict[str, Any],
+    *,
+    thread: str = "po",
 ) -> int:
-    """One outbox row per bound chat; the supplier purpose only reaches this PO's supplier."""
+    """One outbox row per bound chat; the supplier purpose only reaches this PO's supplier.
+    Cards of one `thread` update one message in place; a reminder or an escalation names
+    its own thread (e.g. "remind") so it arrives as a new message people are notified of."""
     bindings = session.scalars(
         select(ChatBinding)
         .where(col(ChatBinding.purpose).in_(purposes))
@@ -99,12 +114,12 @@ def notify(
     for binding in bindings:
         if binding.purpose == "supplier" and binding.supplier_id != po.supplier_id:
             continue
-        key = f"po:{po.number}:{event}:{po.version}:{binding.platform}:{binding.chat_id}"
+        key = f"{thread}:{po.number}:{event}:{po.version}:{binding.platform}:{binding.chat_id}"
         session.add(
             OutboxMessage(
                 platform=binding.platform,
                 target=binding.chat_id,
-                kind=f"po.{event}",
+                kind=f"{thread}.{event}"[:40],
                 card=card,
                 dedupe_key=key[:200],
             )

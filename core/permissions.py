@@ -68,6 +68,9 @@ class Action(StrEnum):
     REASSIGN = "reassign"
     RECEIVE = "receive"
     CLOSE = "close"
+    PROPOSE_PRICE = "propose_price"
+    DECIDE_PRICE = "decide_price"
+    SHIP = "ship"
     MANAGE_MEMBERS = "manage_members"
     DRAFT_PO = "draft_po"
     SNOOZE_ALERT = "snooze_alert"
@@ -89,13 +92,16 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REASSIGN: frozenset({Role.BUYER, Role.MANAGER}),
     Action.RECEIVE: frozenset({Role.LOGISTICS, Role.INVENTORY_CLERK, Role.MANAGER}),
     Action.CLOSE: frozenset({Role.BUYER, Role.MANAGER}),
+    Action.PROPOSE_PRICE: frozenset({Role.SUPPLIER}),
+    Action.DECIDE_PRICE: frozenset({Role.MANAGER}),  # price escalations (價格浮動範圍)
+    Action.SHIP: frozenset({Role.SUPPLIER}),
     Action.MANAGE_MEMBERS: frozenset({Role.MANAGER}),
     Action.DRAFT_PO: frozenset({Role.MANAGER, Role.INVENTORY_CLERK, Role.BUYER}),
     Action.SNOOZE_ALERT: frozenset({Role.MANAGER, Role.INVENTORY_CLERK, Role.BUYER}),
     Action.DISMISS_ALERT: frozenset({Role.MANAGER, Role.INVENTORY_CLERK}),
     Action.ACK_PICKS: frozenset({Role.DROPSHIP, Role.LOGISTICS, Role.MANAGER}),
 }
-SUPPLIER_ACTIONS = frozenset({Action.CONFIRM, Action.DECLINE})
+SUPPLIER_ACTIONS = frozenset({Action.CONFIRM, Action.DECLINE, Action.PROPOSE_PRICE, Action.SHIP})
 # Partner actions: a dropship partner's people act for their own partner only; the shop's
 # logistics coordinators and managers act for any partner.
 PARTNER_ACTIONS = frozenset({Action.ACK_PICKS})

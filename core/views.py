@@ -26,6 +26,16 @@ PO_EVENTS = {
     "po.edited": "edit",
     "po.cancelled": "cancel",
     "po.sent": "send",
+    "po.confirmed": "confirm",
+    "po.declined": "decline",
+    "po.reassigned": "reassign",
+    "po.shipped": "ship",
+    "po.price_accepted": "price_accepted",
+    "po.price_escalated": "price_escalated",
+    "po.price_approved": "price_approved",
+    "po.price_refused": "price_refused",
+    "po.reminded": "reminded",
+    "po.backup_offered": "backup_offered",
 }
 _NOT_SHOWN = {"status", "version", "lines"}  # the card reads these from the PO itself
 

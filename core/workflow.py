@@ -10,7 +10,7 @@ presses is in `core.inbox`.
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
+from core.calendar import local_today
 from core.models import (
     AuditEvent,
     Member,
@@ -52,6 +53,12 @@ TRANSITIONS: dict[tuple[PoStatus, Action], PoStatus] = {
     (S.SENT, Action.CONFIRM): S.CONFIRMED,
     (S.SENT, Action.DECLINE): S.DECLINED,
     (S.DECLINED, Action.REASSIGN): S.REASSIGNED,
+    (S.SENT, Action.REASSIGN): S.REASSIGNED,  # silent past the SLA: the backup was offered
+    (S.SENT, Action.PROPOSE_PRICE): S.SENT,  # price talk and shipping change no state
+    (S.CONFIRMED, Action.PROPOSE_PRICE): S.CONFIRMED,
+    (S.SENT, Action.DECIDE_PRICE): S.SENT,
+    (S.CONFIRMED, Action.DECIDE_PRICE): S.CONFIRMED,
+    (S.CONFIRMED, Action.SHIP): S.CONFIRMED,
     (S.CONFIRMED, Action.RECEIVE): S.RECEIVED,
     (S.RECEIVED, Action.RECEIVE): S.RECEIVED,  # partial deliveries
     (S.RECEIVED, Action.CLOSE): S.CLOSED,
@@ -63,8 +70,17 @@ AUDIT_ACTIONS = {
     Action.EDIT: "po.edited",
     Action.CANCEL: "po.cancelled",
     Action.SEND: "po.sent",
+    Action.CONFIRM: "po.confirmed",
+    Action.DECLINE: "po.declined",
+    Action.REASSIGN: "po.reassigned",
+    Action.SHIP: "po.shipped",
 }
-_ENDED_BY = {S.REJECTED: Action.REJECT, S.CANCELLED: Action.CANCEL}
+_ENDED_BY = {
+    S.REJECTED: Action.REJECT,
+    S.CANCELLED: Action.CANCEL,
+    S.DECLINED: Action.DECLINE,
+    S.REASSIGNED: Action.REASSIGN,
+}
 FIRST_APPROVAL = "po.first_approval"
 _APPROVAL_ROUND = ("po.submitted", "po.edited", FIRST_APPROVAL)  # edits void a first approval
 
@@ -157,8 +173,34 @@ def submit_for_approval(
         return _finish(session, po, actor, Action.SUBMIT, ["approvals"])
 
 
-def approve(session: Session, actor: Member, number: str, *, rules: ApprovalRules) -> Outcome:
-    """Approve, or record the first of two approvals when the total needs a second one."""
+def approve(
+    session: Session,
+    actor: Member,
+    number: str,
+    *,
+    rules: ApprovalRules,
+    today: date | None = None,
+) -> Outcome:
+    """Approve, or record the first of two approvals when the total needs a second one. A
+    final approval goes straight on to the supplier when its chat is bound (no buyer waits
+    in between); otherwise the PO stays approved for a buyer to send by hand."""
+    approved = _approval(session, actor, number, rules=rules)
+    if approved.status != S.APPROVED:
+        return approved
+    from core.supplier_flow import send_if_bound  # noqa: PLC0415 (it builds on this module)
+
+    sent = send_if_bound(session, number, today=today or local_today())
+    if sent is None:
+        return approved
+    return replace(
+        approved,
+        status=sent.status,
+        version=sent.version,
+        messages=approved.messages + sent.messages,
+    )
+
+
+def _approval(session: Session, actor: Member, number: str, *, rules: ApprovalRules) -> Outcome:
     with _step(session, actor, number, Action.APPROVE) as po:
         if actor.id is not None and actor.id == po.requested_by_id:
             raise refusal(SelfApproval(po=po.number), actor, ENTITY, po.number)
@@ -228,10 +270,13 @@ def cancel(session: Session, actor: Member, number: str, *, reason: str = "") ->
         return _finish(session, po, actor, Action.CANCEL, ["approvals", "buyers"], reason=reason)
 
 
-def mark_sent(session: Session, actor: Member, number: str) -> Outcome:
-    with _step(session, actor, number, Action.SEND) as po:
-        po.sent_at = utcnow()
-        return _finish(session, po, actor, Action.SEND, ["buyers", "supplier"])
+def mark_sent(
+    session: Session, actor: Member, number: str, *, today: date | None = None
+) -> Outcome:
+    """A buyer sends an approved PO by hand (its supplier has no bound chat, say)."""
+    from core.supplier_flow import send_to_supplier  # noqa: PLC0415 (it builds on this module)
+
+    return send_to_supplier(session, actor, number, today=today or local_today())
 
 
 # --- steps shared by the use cases ---------------------------------------------------------
@@ -245,12 +290,16 @@ def _load(session: Session, number: str) -> PurchaseOrder:
 
 
 @contextmanager
-def _step(session: Session, actor: Member, number: str, action: Action) -> Iterator[PurchaseOrder]:
+def _step(
+    session: Session, actor: Member | None, number: str, action: Action
+) -> Iterator[PurchaseOrder]:
     """Load the PO, check permission (refusals are audited) and state, then run the step in
     a savepoint. Its flush updates `WHERE version = :seen`; when a concurrent transaction
-    changed the PO first, the step is undone and the loser learns who won (AlreadyDone)."""
+    changed the PO first, the step is undone and the loser learns who won (AlreadyDone).
+    Actor None is the system itself (auto-send, SLA watchdog): audited as actor_id NULL."""
     po = _load(session, number)
-    require(actor, action, entity=ENTITY, entity_id=po.number, supplier_id=po.supplier_id)
+    if actor is not None:
+        require(actor, action, entity=ENTITY, entity_id=po.number, supplier_id=po.supplier_id)
     _check_state(session, po, action)
     try:
         with session.begin_nested():
@@ -291,34 +340,37 @@ def _approve(
 def _finish(
     session: Session,
     po: PurchaseOrder,
-    actor: Member,
+    actor: Member | None,
     action: Action,
     purposes: list[str],
     *,
     first_approval: bool = False,
     changed: list[dict[str, Any]] | None = None,
+    audit_as: str | None = None,
     **data: Any,
 ) -> Outcome:
-    """Move the PO (version-checked), audit it and queue the chat messages."""
+    """Move the PO (version-checked), audit it and queue the chat messages. `audit_as`
+    names an event other than the action's own (`po.price_accepted` → card "price_accepted")."""
     if not first_approval:
         po.status = next_status(po.status, action, po=po.number).value
     _save(session, po)
     now = utcnow()
-    name = FIRST_APPROVAL if first_approval else AUDIT_ACTIONS[action]
+    name = audit_as or (FIRST_APPROVAL if first_approval else AUDIT_ACTIONS[action])
     audit_data = {"status": po.status, "version": po.version, **data}
     if changed:
         audit_data["changed"] = changed
     session.add(
         AuditEvent(
             at=now,
-            actor_id=actor.id,
+            actor_id=actor.id if actor else None,
             action=name,
             entity=ENTITY,
             entity_id=po.number,
             data=audit_data,
         )
     )
-    event = "first_approval" if first_approval else action.value
+    event = name.removeprefix("po.") if audit_as else action.value
+    event = "first_approval" if first_approval else event
     card = po_card(session, po, event, by=_name(actor), at=now, **data)
     sent = notify(session, po, event, purposes, card)
     return Outcome(
@@ -366,12 +418,11 @@ def _last_event(session: Session, po: PurchaseOrder, actions: tuple[str, ...]) -
 
 
 def _who(session: Session, member_id: int | None) -> str:
-    member = session.get(Member, member_id) if member_id is not None else None
-    return _name(member) if member else "system"
+    return _name(session.get(Member, member_id) if member_id is not None else None)
 
 
-def _name(member: Member) -> str:
-    return member.display_name or member.user_id
+def _name(member: Member | None) -> str:
+    return (member.display_name or member.user_id) if member else "system"
 
 
 def _sku_code(session: Session, sku_id: int) -> str:

@@ -1,5 +1,8 @@
 """The seeded shop most workflow and chat tests start from: one supplier with two SKUs
-(MILK: MOQ 24, case 12; TEA: MOQ 10, case 10), a draft PO, chat bindings, and members."""
+(MILK: MOQ 24, case 12; TEA: MOQ 10, case 10), a draft PO, chat bindings, and members.
+
+S1's own chat is not bound by default: a final approval would send the PO straight on to a
+bound supplier chat. Tests of the supplier side call `shop.bind_supplier_chat()`."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from core.models import (
 from core.store import Store
 
 PO = "PO20261124-001"
+SUPPLIER_CHAT = "-100200"  # S1's Telegram group, once bound
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,16 @@ class Shop:
 
     def audit(self, action: str) -> list[AuditEvent]:
         return self.rows(AuditEvent, AuditEvent.action == action)
+
+    def bind_supplier_chat(self, supplier: str = "S1", chat: str = SUPPLIER_CHAT) -> None:
+        """Bind the supplier's own Telegram group (POs to it are then sent on approval)."""
+        with self.store.unit_of_work() as session:
+            found = session.scalars(select(Supplier).where(Supplier.code == supplier)).one()
+            session.add(
+                ChatBinding(
+                    purpose="supplier", platform="telegram", chat_id=chat, supplier_id=found.id
+                )
+            )
 
 
 MEMBERS = {
@@ -101,7 +115,6 @@ def seed_shop(store: Store) -> Shop:
         for purpose, platform, chat, supplier_id in (
             ("approvals", "slack", "C-APPROVALS", None),
             ("buyers", "slack", "C-BUYERS", None),
-            ("supplier", "telegram", "-100200", supplier.id),
             ("supplier", "telegram", "-100999", None),  # another supplier's group
         ):
             session.add(

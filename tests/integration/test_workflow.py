@@ -130,6 +130,7 @@ def test_approve_end_to_end_with_audit_and_outbox(shop: Shop) -> None:
     assert [line["sku"] for line in card["po"]["lines"]] == ["MILK", "TEA"]
     assert outbox[0].dedupe_key == f"po:{PO}:approve:{approved.version}:slack:C-APPROVALS"
 
+    shop.bind_supplier_chat()  # bound after the approval: a buyer sends by hand
     sent = shop.run("buyer", mark_sent, PO)
     assert sent.status == "sent"
     targets = [m.target for m in shop.rows(OutboxMessage, OutboxMessage.kind == "po.send")]
@@ -283,6 +284,7 @@ def test_the_same_press_is_handled_once_sequentially_and_concurrently(shop: Shop
     answers = [press() for _ in range(4)]
     assert answers[0]["status"] == "approved"
     assert all(answer == answers[0] for answer in answers)
+    shop.bind_supplier_chat()
 
     twin = interaction_key("T1", "U-buyer", "po.send", "1732400000.0001", "1732400200.0003")
 

@@ -810,6 +810,9 @@ SAMPLE_PARAMS = {
     "platform": "slack",
     "alert": 7,
     "minutes": 42,
+    "arrival": "2026-11-24",
+    "today": "2026-11-25",
+    "price": "0",
 }
 
 
