@@ -183,9 +183,6 @@ MESSAGES: dict[str, str] = {
     "action.propose_price": "propose a price",
     "action.decide_price": "decide on a proposed price",
     "action.ship": "mark as shipped",
-    "action.propose_price": "propose a price",
-    "action.decide_price": "decide on a proposed price",
-    "action.ship": "mark as shipped",
     "action.manage_members": "manage members",
     "po_status.draft": "draft",
     "po_status.pending_approval": "pending approval",
@@ -209,11 +206,6 @@ MESSAGES: dict[str, str] = {
     "error.reason_required": "please give a reason for rejecting PO {po}",
     "error.sku_not_on_po": "{sku} is not on PO {po}",
     "error.bad_quantity": "{sku}: the quantity must be at least 1 ({qty})",
-    # the supplier side of a PO (core/supplier_flow.py, core/supplier_backup.py)
-    "error.bad_arrival": "PO {po}: the arrival date {arrival} is before today ({today}); please pick today or a later date",
-    "error.bad_price": "PO {po}: the price for {sku} must be more than 0 ({price})",
-    "error.no_price_proposed": "PO {po}: there is no proposed price for {sku} waiting for a decision",
-    "error.sla_not_passed": "PO {po} is still within the supplier's time to answer; the backup supplier is offered once that time has passed",
     # the supplier side of a PO (core/supplier_flow.py, core/supplier_backup.py)
     "error.bad_arrival": "PO {po}: the arrival date {arrival} is before today ({today}); please pick today or a later date",
     "error.bad_price": "PO {po}: the price for {sku} must be more than 0 ({price})",

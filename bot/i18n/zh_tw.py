@@ -177,9 +177,6 @@ MESSAGES: dict[str, str] = {
     "action.propose_price": "提出報價",
     "action.decide_price": "審核供應商報價",
     "action.ship": "回報出貨",
-    "action.propose_price": "提出報價",
-    "action.decide_price": "審核供應商報價",
-    "action.ship": "回報出貨",
     "action.manage_members": "管理成員",
     "po_status.draft": "草稿",
     "po_status.pending_approval": "待核准",
@@ -203,11 +200,6 @@ MESSAGES: dict[str, str] = {
     "error.reason_required": "退回採購單 {po} 時請填寫原因",
     "error.sku_not_on_po": "品號 {sku} 不在採購單 {po} 上",
     "error.bad_quantity": "品號 {sku} 的數量至少要 1（{qty}）",
-    # 供應商端的採購流程（core/supplier_flow.py、core/supplier_backup.py）
-    "error.bad_arrival": "採購單 {po}：到貨日 {arrival} 早於今天（{today}），請選擇今天或之後的日期",
-    "error.bad_price": "採購單 {po}：品號 {sku} 的單價必須大於 0（{price}）",
-    "error.no_price_proposed": "採購單 {po}：品號 {sku} 沒有待審核的供應商報價",
-    "error.sla_not_passed": "採購單 {po} 仍在供應商回覆時限內；超過時限後才會提供備用供應商",
     # 供應商端的採購流程（core/supplier_flow.py、core/supplier_backup.py）
     "error.bad_arrival": "採購單 {po}：到貨日 {arrival} 早於今天（{today}），請選擇今天或之後的日期",
     "error.bad_price": "採購單 {po}：品號 {sku} 的單價必須大於 0（{price}）",
