@@ -15,7 +15,7 @@ import re
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from telegram import Bot, CallbackQuery, Message, Update
@@ -39,7 +39,7 @@ from adapters.telegram_render import (
     keyboard,
     read_prompt,
 )
-from core.inbox import claim_raw, finish_raw, store_raw
+from core.inbox import claim_raw, finish_raw, store_raw, unfinished
 from core.store import Store
 
 PLATFORM = "telegram"
@@ -85,11 +85,27 @@ def application(
         .base_url(config.api_base_url)
         .rate_limiter(AIORateLimiter(max_retries=retries))
         .concurrent_updates(True)
+        .post_init(lambda started: _recover(started, store))
         .build()
     )
     router = _Router(config, handlers, store)
     app.add_handler(TypeHandler(Update, router.on_update))
     return app
+
+
+async def _recover(app: TelegramApplication, store: Store) -> None:
+    """Updates a previous run stored but never finished (it stopped between storing and
+    handling) are handled now; their effects are keyed, so nothing happens twice."""
+    now = datetime.now(UTC)
+    for event in await asyncio.to_thread(unfinished, store, PLATFORM, older_than=now):
+        update = Update.de_json(event.payload, app.bot)
+        if update is not None:
+            await app.update_queue.put(update)
+
+
+def serve_polling(app: TelegramApplication) -> None:
+    """Long polling until interrupted: no public URL needed."""
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
 
 
 # --- inbound ---------------------------------------------------------------------------------
@@ -385,10 +401,12 @@ class TelegramWebhook:
     """ASGI endpoint for Telegram's webhook: the secret token checked in constant time, the
     raw update stored, then 200; processing follows through the Application's queue."""
 
-    def __init__(self, app: TelegramApplication, store: Store, secret: str) -> None:
+    def __init__(
+        self, app: TelegramApplication, store: Store, secret: str, *, url: str = ""
+    ) -> None:
         if not secret:
             raise ValueError("the Telegram webhook needs a secret token")
-        self.app, self.store, self.secret = app, store, secret.encode()
+        self.app, self.store, self.secret, self.url = app, store, secret.encode(), url
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers") or [])
@@ -409,7 +427,12 @@ class TelegramWebhook:
         await self.app.update_queue.put(Update.de_json(data, self.app.bot))
 
     async def start(self) -> None:
+        """Start processing; with a `url`, tell Telegram where to deliver (and the secret)."""
         await self.app.initialize()
+        if self.url:
+            await self.app.bot.set_webhook(
+                self.url, secret_token=self.secret.decode(), allowed_updates=Update.ALL_TYPES
+            )
         await self.app.start()
 
     async def stop(self) -> None:

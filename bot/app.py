@@ -127,7 +127,8 @@ def telegram_application(app: App, *, webhook: bool = False) -> TelegramApplicat
 
 def telegram_webhook(app: App, application: TelegramApplication) -> TelegramWebhook:
     config = telegram_config(app.settings, webhook=True)
-    return TelegramWebhook(application, app.store, config.webhook_secret)
+    url = app.settings.telegram.webhook_url or ""
+    return TelegramWebhook(application, app.store, config.webhook_secret, url=url)
 
 
 def chat_adapters(app: App) -> dict[str, ChatAdapter]:

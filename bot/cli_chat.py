@@ -1,21 +1,23 @@
 """`replenish bind …` (which channel hears what) and `replenish run slack` (the bot itself)."""
 
 import logging
-import threading
 from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlmodel import select
 
 from adapters.http import serve
 from adapters.slack import serve_socket_mode
+from adapters.telegram import serve_polling
 from bot.app import (
     App,
     NotConfigured,
     chat_adapters,
-    deliver_outbox,
     http_app,
     slack_bolt,
+    telegram_application,
+    telegram_webhook,
 )
 from bot.cli_common import (
     EXIT_REFUSED,
@@ -28,7 +30,10 @@ from bot.cli_common import (
     refuse,
 )
 from bot.i18n import t
+from bot.jobs import start_background
+from core.invites import create_invite
 from core.members import PURPOSES, bind_chat, list_bindings, unbind_chat
+from core.models import Location, Supplier, utcnow
 from core.permissions import DomainError
 
 bind_app = typer.Typer(no_args_is_help=True, help="Chat bindings: which channel hears what.")
@@ -47,6 +52,7 @@ ChannelOption = Annotated[
 def register(app: typer.Typer) -> None:
     app.add_typer(bind_app, name="bind")
     app.add_typer(run_app, name="run")
+    app.command("invite")(invite_command)
 
 
 @bind_app.command("slack")
@@ -108,20 +114,19 @@ def run_slack(
     config: ConfigOption = None,
     lang: LangOption = None,
 ) -> None:
-    """Run the Slack bot (Socket Mode or HTTP mode) and deliver the outbox every few seconds."""
+    """Run the Slack bot (Socket Mode or HTTP mode), delivering the outbox meanwhile."""
     application = build_or_exit(db, config, lang)
     ui = application.locale
     if socket == http:
         errors.print(t("cli.run.pick_mode", ui))
         raise typer.Exit(EXIT_REFUSED)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _logging()
     try:
         bolt = slack_bolt(application, socket_mode=socket)
     except NotConfigured as missing:
         errors.print(t("cli.run.not_configured", ui, setting=missing.setting))
         raise typer.Exit(EXIT_REFUSED) from None
-    stop = threading.Event()
-    _start_outbox(application, stop)
+    background = start_background(application, chat_adapters(application))
     try:
         if socket:
             token = application.settings.slack.app_token
@@ -132,20 +137,79 @@ def run_slack(
             console.print(t("cli.run.http", ui, host=host, port=port))
             serve(http_app(application, bolt), host=host, port=port)
     finally:
-        stop.set()
+        background.shutdown(wait=False)
 
 
-def _start_outbox(application: App, stop: threading.Event) -> threading.Thread:
-    """Deliver queued cards until `stop` is set (a crash in one round is logged, not fatal)."""
-    adapters = chat_adapters(application)
+@run_app.command("telegram")
+def run_telegram(
+    webhook: Annotated[
+        bool, typer.Option("--webhook", help="Webhook mode (else long polling).")
+    ] = False,
+    host: Annotated[str, typer.Option("--host", help="Webhook mode: address to listen on.")] = (
+        "0.0.0.0"  # noqa: S104 (a server for Telegram to reach; 127.0.0.1 behind a proxy)
+    ),
+    port: Annotated[int, typer.Option("--port", help="Webhook mode: port.")] = 8443,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    lang: LangOption = None,
+) -> None:
+    """Run the Telegram bot (long polling or webhook), delivering the outbox meanwhile."""
+    application = build_or_exit(db, config, lang)
+    ui = application.locale
+    _logging()
+    try:
+        bot = telegram_application(application, webhook=webhook)
+        endpoint = telegram_webhook(application, bot) if webhook else None
+    except NotConfigured as missing:
+        errors.print(t("cli.run.not_configured", ui, setting=missing.setting))
+        raise typer.Exit(EXIT_REFUSED) from None
+    background = start_background(application, chat_adapters(application))
+    try:
+        if endpoint is None:
+            console.print(t("cli.run.telegram_polling", ui))
+            serve_polling(bot)
+        else:
+            console.print(t("cli.run.telegram_webhook", ui, host=host, port=port))
+            serve(http_app(application, None, endpoint), host=host, port=port)
+    finally:
+        background.shutdown(wait=False)
 
-    def loop() -> None:
-        while not stop.wait(OUTBOX_EVERY_SECONDS):
-            try:
-                deliver_outbox(application, adapters)
-            except Exception:
-                log.exception("outbox round failed")
 
-    thread = threading.Thread(target=loop, name="outbox", daemon=True)
-    thread.start()
-    return thread
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def invite_command(
+    purpose: Annotated[str, typer.Argument(help="supplier, dropship, alerts, approvals…")],
+    code: Annotated[str | None, typer.Argument(help="Supplier or partner code.")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    lang: LangOption = None,
+) -> None:
+    """A one-time code (24 h) that binds a Telegram group: send /bind <code> there."""
+    application = build_or_exit(db, config, lang)
+    ui = application.locale
+    target_ids, name = _invite_target(application, purpose, code, ui)
+    try:
+        with application.store.unit_of_work() as session:
+            made = create_invite(session, None, purpose=purpose, now=utcnow(), **target_ids)
+    except DomainError as error:
+        refuse(error, ui)
+    word = t(f"purpose.{purpose}", ui)
+    console.print(t("cmd.invite.done", ui, purpose=word, target=name, code=made))
+
+
+def _invite_target(
+    application: App, purpose: str, code: str | None, ui: str
+) -> tuple[dict[str, int], str]:
+    table = {"supplier": Supplier, "dropship": Location}.get(purpose)
+    if table is None:
+        return {}, ""
+    with application.store.read() as session:
+        found = session.scalars(select(table).where(table.code == (code or ""))).first()
+        if found is None or found.id is None:
+            word = t(f"purpose.{purpose}", ui)
+            errors.print(t("cmd.invite.unknown_target", ui, purpose=word, code=code or "—"))
+            raise typer.Exit(EXIT_REFUSED)
+        key = "supplier_id" if purpose == "supplier" else "partner_id"
+        return {key: found.id}, f"（{found.name or found.code}）"

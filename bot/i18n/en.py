@@ -415,4 +415,6 @@ MESSAGES: dict[str, str] = {
     "purpose.reports": "reports",
     "purpose.buyers": "buyers",
     "purpose.logistics": "logistics",
+    "cli.run.telegram_polling": "Telegram bot running with long polling (Ctrl-C to stop)",
+    "cli.run.telegram_webhook": "Telegram bot listening on http://{host}:{port}/telegram/webhook (health: /healthz; Ctrl-C to stop)",
 }

@@ -409,4 +409,6 @@ MESSAGES: dict[str, str] = {
     "purpose.reports": "報表",
     "purpose.buyers": "採購",
     "purpose.logistics": "物流",
+    "cli.run.telegram_polling": "Telegram 機器人以長輪詢執行中（Ctrl-C 停止）",
+    "cli.run.telegram_webhook": "Telegram 機器人監聽 http://{host}:{port}/telegram/webhook（健康檢查：/healthz；Ctrl-C 停止）",
 }
