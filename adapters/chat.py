@@ -169,6 +169,7 @@ class Reply:
     replace: bool = False
     form: Form | None = None  # open this dialog instead (needs the press's trigger)
     errors: Mapping[str, str] = field(default_factory=dict)  # form input_id → what is wrong
+    refused: bool = False  # the text says no: adapters show it prominently (a pop-up)
 
 
 class DeliveryError(Exception):

@@ -12,7 +12,9 @@ import hmac
 import json
 import logging
 import re
+import signal
 import threading
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,6 +31,7 @@ from telegram.ext import (
     ExtBot,
     TypeHandler,
 )
+from telegram.warnings import PTBDeprecationWarning
 
 from adapters.chat import Card, Command, DeliveryError, Interaction, MessageRef, Reply
 from adapters.telegram_render import (
@@ -43,6 +46,7 @@ from core.inbox import claim_raw, finish_raw, store_raw, unfinished
 from core.store import Store
 
 PLATFORM = "telegram"
+DEFAULT_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = b"x-telegram-bot-api-secret-token"
@@ -95,7 +99,8 @@ def application(
 
 async def _recover(app: TelegramApplication, store: Store) -> None:
     """Updates a previous run stored but never finished (it stopped between storing and
-    handling) are handled now; their effects are keyed, so nothing happens twice."""
+    handling) are handled now; their effects are keyed, so nothing happens twice. The
+    Application's queue is read once it starts, so queueing before that is fine."""
     now = datetime.now(UTC)
     for event in await asyncio.to_thread(unfinished, store, PLATFORM, older_than=now):
         update = Update.de_json(event.payload, app.bot)
@@ -103,9 +108,14 @@ async def _recover(app: TelegramApplication, store: Store) -> None:
             await app.update_queue.put(update)
 
 
-def serve_polling(app: TelegramApplication) -> None:
-    """Long polling until interrupted: no public URL needed."""
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+def serve_polling(app: TelegramApplication, *, stop_signals: bool = True) -> None:
+    """Long polling until interrupted (or `app.stop_running()`): no public URL needed.
+    Updates stored but unfinished by an earlier run are handled first (post_init)."""
+    app.run_polling(
+        allowed_updates=Update.ALL_TYPES,
+        stop_signals=None if not stop_signals else DEFAULT_STOP_SIGNALS,
+        close_loop=False,
+    )
 
 
 # --- inbound ---------------------------------------------------------------------------------
@@ -242,8 +252,8 @@ def _name(user: Any) -> str:
 
 
 def _alert(reply: Reply) -> bool:
-    """A long answer, or one that says no, as a pop-up rather than a passing toast."""
-    return len(reply.text) > 60 or (not reply.replace and reply.card is None and bool(reply.text))
+    """A refusal, or an answer too long for a passing toast, as a pop-up."""
+    return reply.refused or len(reply.text) > 60
 
 
 # --- outbound: replies ------------------------------------------------------------------------
@@ -372,7 +382,7 @@ class TelegramChat:
         try:
             return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=60)
         except RetryAfter as error:
-            seconds = _seconds(error.retry_after)
+            seconds = _retry_after(error)
             raise DeliveryError("rate limited (429)", retry_after=seconds) from error
         except ChatMigrated as error:
             new_id = str(error.new_chat_id)
@@ -386,7 +396,12 @@ class TelegramChat:
             raise DeliveryError(str(error)) from error
 
 
-def _seconds(value: float | timedelta) -> float:
+def _retry_after(error: RetryAfter) -> float:
+    """Seconds, whichever type PTB gives (a float today, a timedelta under PTB_TIMEDELTA
+    and in its next major version); its deprecation notice is for code that assumes one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -429,6 +444,7 @@ class TelegramWebhook:
     async def start(self) -> None:
         """Start processing; with a `url`, tell Telegram where to deliver (and the secret)."""
         await self.app.initialize()
+        await _recover(self.app, self.store)
         if self.url:
             await self.app.bot.set_webhook(
                 self.url, secret_token=self.secret.decode(), allowed_updates=Update.ALL_TYPES

@@ -160,7 +160,8 @@ def _alert_reply(bot: ChatBot, alert_id: int, answer: Response, user: str) -> Re
     with bot.app.store.read() as session:
         data = alert_view(session, alert_id)
     card = cards.alert_card(data, locale, bot.app.settings.tz) if data else None
-    return Reply(card=card, text=bot.answer_text(answer, locale), replace=card is not None)
+    text, refused = bot.answer_text(answer, locale), "error" in answer
+    return Reply(card=card, text=text, replace=card is not None, refused=refused)
 
 
 def _alert_id(value: str) -> int | None:
@@ -180,7 +181,8 @@ def _ack_picks(bot: ChatBot, press: Interaction) -> Reply:
         pick_list = session.get(PickList, list_id)
         data = pick_card(session, pick_list, "acked") if pick_list else None
     card = picks_card(data, locale, bot.app.settings.tz) if data else None
-    return Reply(card=card, text=bot.answer_text(answer, locale), replace=card is not None)
+    text, refused = bot.answer_text(answer, locale), "error" in answer
+    return Reply(card=card, text=text, replace=card is not None, refused=refused)
 
 
 # --- refusals before a form opens ------------------------------------------------------------
@@ -219,7 +221,8 @@ def _roles_for(action: Action) -> list[str]:
 
 
 def _error(bot: ChatBot, user: str, error: dict[str, Any]) -> Reply:
-    return Reply(text=error_text(error, bot.locale_of(user), bot.app.settings.tz))
+    text = error_text(error, bot.locale_of(user), bot.app.settings.tz)
+    return Reply(text=text, refused=True)
 
 
 ACTIONS: dict[str, Handler] = {

@@ -53,13 +53,15 @@ class ChatBot:
     def action(self, interaction: Interaction) -> Reply:
         handler = ACTIONS.get(interaction.action_id)
         if handler is None:
-            return Reply(text=t("chat.unknown_action", self.locale_of(interaction.user)))
+            locale = self.locale_of(interaction.user)
+            return Reply(text=t("chat.unknown_action", locale), refused=True)
         return self._safely(interaction.user, lambda: handler(self, interaction))
 
     def submit(self, interaction: Interaction) -> Reply:
         handler = FORMS.get(interaction.action_id)
         if handler is None:
-            return Reply(text=t("chat.unknown_action", self.locale_of(interaction.user)))
+            locale = self.locale_of(interaction.user)
+            return Reply(text=t("chat.unknown_action", locale), refused=True)
         return self._safely(interaction.user, lambda: handler(self, interaction))
 
     # --- shared by actions and commands -------------------------------------------------
@@ -103,7 +105,8 @@ class ChatBot:
         with self.app.store.read() as session:
             data = po_view(session, number)
         card = cards.po_card(data, locale, self.app.settings.tz) if data else None
-        return Reply(card=card, text=self.answer_text(answer, locale), replace=replace)
+        text, refused = self.answer_text(answer, locale), "error" in answer
+        return Reply(card=card, text=text, replace=replace, refused=refused)
 
     def answer_text(self, answer: Response, locale: str) -> str:
         if "error" in answer:
@@ -116,7 +119,7 @@ class ChatBot:
             return handle()
         except Exception:
             log.exception("chat handler failed")
-            return Reply(text=t("chat.unexpected", self._locale_or_default(user)))
+            return Reply(text=t("chat.unexpected", self._locale_or_default(user)), refused=True)
 
     def _locale_or_default(self, user: str) -> str:
         try:
