@@ -8,9 +8,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
 import uvicorn
 from pydantic import SecretStr
@@ -25,12 +27,24 @@ from bot.app import (
     telegram_application,
     telegram_webhook,
 )
-from bot.ids import APPROVE, CALLBACK_CODES
+from bot.ids import APPROVE, CALLBACK_CODES, PICK_ACK
 from bot.settings import Settings, TelegramSettings
 from core.inbox import store_raw
 from core.invites import create_invite
 from core.members import add_member
-from core.models import AuditEvent, ChatBinding, InboxEvent, Member, OutboxMessage, Supplier, utcnow
+from core.models import (
+    AuditEvent,
+    ChatBinding,
+    InboxEvent,
+    Location,
+    LocationKind,
+    Member,
+    OutboxMessage,
+    PickList,
+    Supplier,
+    utcnow,
+)
+from core.picks import pick_watchdog, publish_pick_lists
 from core.store import Store
 from core.workflow import submit_for_approval
 from tests.adapters.conftest import wait_for
@@ -307,3 +321,76 @@ def test_polling_handles_updates_and_an_update_stored_before_a_crash(
 def replies_to_po(fake: FakeTelegram) -> list[Any]:
     """The bot's answers to /po: messages sent as a reply to someone's message."""
     return [c for c in fake.calls("sendMessage") if c.params.get("reply_parameters")]
+
+
+# --- dropship pick lists --------------------------------------------------------------------------
+
+PARTNER_CHAT, LOGISTICS = -3001, -3002
+
+
+def _pick_list(tg: Telegram) -> int:
+    """A dropship partner bound to its group, and a plan with one red and one green SKU."""
+    with tg.shop.store.unit_of_work() as session:
+        partner = Location(code="DS1", name="好物代發", kind=LocationKind.DROPSHIP)
+        session.add(partner)
+        session.flush()
+        session.add(
+            ChatBinding(
+                purpose="dropship",
+                platform="telegram",
+                chat_id=str(PARTNER_CHAT),
+                partner_id=partner.id,
+            )
+        )
+        session.add(ChatBinding(purpose="logistics", platform="telegram", chat_id=str(LOGISTICS)))
+        planned = pd.DataFrame(
+            {
+                "sku_id": [tg.shop.ids["MILK"], tg.shop.ids["TEA"]],
+                "sku": ["MILK", "TEA"],
+                "name": ["鮮乳", "紅茶"],
+                "pick_colour": ["red", "green"],
+                "days_of_cover": [0.5, 30.0],
+                "daily_demand": [12.0, 3.0],
+                "signals": [["imminent_stockout"], []],
+            }
+        )
+        publish_pick_lists(session, planned, utcnow())
+        [pick_list] = session.scalars(select(PickList)).all()
+        assert pick_list.id is not None
+        return pick_list.id
+
+
+def test_a_pick_list_is_posted_and_acknowledged_by_the_partner(telegram: Telegram) -> None:
+    tg = telegram
+    list_id = _pick_list(tg)
+    tg.deliver()
+    [card] = tg.messages(PARTNER_CHAT)
+    assert "MILK" in card["text"]
+    assert _keyboard(card) == [f"pk|{list_id}"]
+    tg.press(7001, PARTNER_CHAT, card["message_id"], PICK_ACK, str(list_id))  # a partner's packer
+    wait_for(lambda: tg.shop.rows(PickList)[0].status == "acked")
+    wait_for(lambda: _keyboard(tg.messages(PARTNER_CHAT)[0]) == [])
+    [linked] = tg.shop.rows(Member, Member.user_id == "7001")
+    assert linked.roles == ["dropship"]  # linked to the partner on first press, audited
+    assert tg.audit("member.linked")
+    with tg.shop.store.unit_of_work() as session:  # an acknowledged list is never chased
+        later = pick_watchdog(session, utcnow() + timedelta(hours=2))
+    assert (later.resent, later.escalated) == ([], [])
+
+
+def test_an_unacknowledged_red_list_is_resent_then_escalated(telegram: Telegram) -> None:
+    tg = telegram
+    _pick_list(tg)
+    tg.deliver()
+    with tg.shop.store.unit_of_work() as session:
+        pick_watchdog(session, utcnow() + timedelta(minutes=31))
+    tg.deliver()
+    assert len(tg.messages(PARTNER_CHAT)) == 2  # a fresh message, so phones ring
+    assert tg.messages(LOGISTICS) == []
+    with tg.shop.store.unit_of_work() as session:
+        pick_watchdog(session, utcnow() + timedelta(minutes=61))
+        pick_watchdog(session, utcnow() + timedelta(minutes=62))  # once is enough
+    tg.deliver()
+    [escalation] = tg.messages(LOGISTICS)
+    assert "MILK" in escalation["text"]
+    assert len(tg.messages(PARTNER_CHAT)) == 2
