@@ -20,6 +20,7 @@ from bot.i18n import t
 from bot.ids import PICK_ACK
 from bot.pick_cards import picks_card
 from bot.replies import error_text
+from bot.supplier_actions import SUPPLIER_FLOW_ACTIONS, SUPPLIER_FLOW_FORMS
 from core.alerts import AlertNotFound, dismiss, draft_po, snooze
 from core.inbox import Response
 from core.members import NotAMember, find_member
@@ -233,9 +234,11 @@ ACTIONS: dict[str, Handler] = {
     cards.SNOOZE: _snooze,
     cards.DISMISS: _open_dismiss,
     PICK_ACK: _ack_picks,
+    **SUPPLIER_FLOW_ACTIONS,
 }
 FORMS: dict[str, Handler] = {
     cards.REJECT_FORM: _reject,
     cards.EDIT_FORM: _edit,
     cards.DISMISS_FORM: _dismiss,
+    **SUPPLIER_FLOW_FORMS,
 }

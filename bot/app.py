@@ -29,6 +29,7 @@ from bot.ids import CALLBACK_CODES
 from bot.migrate import ensure_schema
 from bot.pick_cards import picks_card
 from bot.settings import Settings, load_settings
+from bot.supplier_cards import backup_offer_card, price_card, supplier_po_card
 from core.invites import migrate_chat
 from core.members import record_approval_rules
 from core.models import OutboxMessage, OutboxStatus
@@ -161,6 +162,12 @@ def render_card(app: App) -> Callable[[dict[str, Any], str], Card]:
             return cards.alert_card(data, locale, tz)
         if kind == "picks":
             return picks_card(data, locale, tz)
+        if kind == "price":
+            return price_card(data, locale, tz)
+        if kind == "backup_offer":
+            return backup_offer_card(data, locale, tz)
+        if data.get("audience") == "supplier":  # the same PO, in the supplier's own codes
+            return supplier_po_card(data, locale, tz)
         return cards.po_card(data, locale, tz)
 
     return render

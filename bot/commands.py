@@ -23,6 +23,7 @@ from bot.binding_commands import bind, invite
 from bot.charts import stock_chart
 from bot.engine import by_urgency, current_plan, default_as_of
 from bot.i18n import t
+from bot.supplier_commands import is_supplier, supplier_answer
 from core.models import PoStatus, PurchaseOrder, SalesDay, Sku, StockLevel, Supplier
 from core.views import po_view
 from core.workflow import approve
@@ -45,6 +46,8 @@ def answer(bot: ChatBot, command: Command) -> Reply:
         words = shlex.split(command.text)
     except ValueError:  # an unbalanced quote
         words = command.text.split()
+    if is_supplier(bot, command):  # their own POs, bind and help; none of our internals
+        return supplier_answer(bot, command, words, locale, staff=SUBCOMMANDS)
     if not words:
         return _help(bot, command, [], locale)
     sub = SUBCOMMANDS.get(words[0].lower())

@@ -120,7 +120,8 @@ def notify(
                 platform=binding.platform,
                 target=binding.chat_id,
                 kind=f"{thread}.{event}"[:40],
-                card=card,
+                # Who reads it: the supplier's group sees the same PO in its own card.
+                card={**card, "audience": binding.purpose},
                 dedupe_key=key[:200],
             )
         )
