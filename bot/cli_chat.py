@@ -1,6 +1,7 @@
 """`replenish bind …` (which channel hears what) and `replenish run slack` (the bot itself)."""
 
 import logging
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -120,24 +121,18 @@ def run_slack(
     if socket == http:
         errors.print(t("cli.run.pick_mode", ui))
         raise typer.Exit(EXIT_REFUSED)
-    _logging()
-    try:
+
+    def prepare() -> Callable[[], None]:
         bolt = slack_bolt(application, socket_mode=socket)
-    except NotConfigured as missing:
-        errors.print(t("cli.run.not_configured", ui, setting=missing.setting))
-        raise typer.Exit(EXIT_REFUSED) from None
-    background = start_background(application, chat_adapters(application))
-    try:
-        if socket:
-            token = application.settings.slack.app_token
-            assert token is not None  # slack_bolt() checked
-            console.print(t("cli.run.socket", ui))
-            serve_socket_mode(bolt, token.get_secret_value())
-        else:
+        if not socket:
             console.print(t("cli.run.http", ui, host=host, port=port))
-            serve(http_app(application, bolt), host=host, port=port)
-    finally:
-        background.shutdown(wait=False)
+            return lambda: serve(http_app(application, bolt), host=host, port=port)
+        token = application.settings.slack.app_token
+        assert token is not None  # slack_bolt() checked
+        console.print(t("cli.run.socket", ui))
+        return lambda: serve_socket_mode(bolt, token.get_secret_value())
+
+    _run_bot(application, prepare)
 
 
 @run_app.command("telegram")
@@ -156,21 +151,31 @@ def run_telegram(
     """Run the Telegram bot (long polling or webhook), delivering the outbox meanwhile."""
     application = build_or_exit(db, config, lang)
     ui = application.locale
+
+    def prepare() -> Callable[[], None]:
+        bot = telegram_application(application, webhook=webhook)
+        if not webhook:
+            console.print(t("cli.run.telegram_polling", ui))
+            return lambda: serve_polling(bot)
+        endpoint = telegram_webhook(application, bot)
+        console.print(t("cli.run.telegram_webhook", ui, host=host, port=port))
+        return lambda: serve(http_app(application, None, endpoint), host=host, port=port)
+
+    _run_bot(application, prepare)
+
+
+def _run_bot(application: App, prepare: Callable[[], Callable[[], None]]) -> None:
+    """Wire the bot (a missing setting is named, exit 2), then serve it with the outbox and
+    watchdogs running in the background until it stops."""
     _logging()
     try:
-        bot = telegram_application(application, webhook=webhook)
-        endpoint = telegram_webhook(application, bot) if webhook else None
+        serve_bot = prepare()
     except NotConfigured as missing:
-        errors.print(t("cli.run.not_configured", ui, setting=missing.setting))
+        errors.print(t("cli.run.not_configured", application.locale, setting=missing.setting))
         raise typer.Exit(EXIT_REFUSED) from None
     background = start_background(application, chat_adapters(application))
     try:
-        if endpoint is None:
-            console.print(t("cli.run.telegram_polling", ui))
-            serve_polling(bot)
-        else:
-            console.print(t("cli.run.telegram_webhook", ui, host=host, port=port))
-            serve(http_app(application, None, endpoint), host=host, port=port)
+        serve_bot()
     finally:
         background.shutdown(wait=False)
 
