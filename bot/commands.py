@@ -24,7 +24,8 @@ from bot.charts import stock_chart
 from bot.engine import by_urgency, current_plan, default_as_of
 from bot.i18n import t
 from bot.supplier_commands import is_supplier, supplier_answer
-from core.models import PoStatus, PurchaseOrder, SalesDay, Sku, StockLevel, Supplier
+from core.members import find_member
+from core.models import PoStatus, PurchaseOrder, Role, SalesDay, Sku, StockLevel, Supplier
 from core.views import po_view
 from core.workflow import approve
 
@@ -53,7 +54,19 @@ def answer(bot: ChatBot, command: Command) -> Reply:
     sub = SUBCOMMANDS.get(words[0].lower())
     if sub is None:
         return Reply(text=t("cmd.unknown", locale, sub=words[0]) + "\n\n" + t("cmd.help", locale))
+    if sub not in OPEN_TO_ALL and not _staff(bot, command):
+        return Reply(text=t("cmd.staff_only", locale), refused=True)
     return sub(bot, command, words[1:], locale)
+
+
+def _staff(bot: ChatBot, command: Command) -> bool:
+    """Slack: anyone in the shop's own workspace may ask. Telegram groups are open to the
+    world, so there only members with a staff role see stock, plans and POs."""
+    if bot.platform == "slack":
+        return True
+    with bot.app.store.read() as session:
+        member = find_member(session, bot.platform, command.user)
+    return member is not None and bool(set(member.roles) - EXTERNAL_ROLES)
 
 
 def _help(bot: ChatBot, command: Command, args: list[str], locale: str) -> Reply:
@@ -271,3 +284,5 @@ SUBCOMMANDS: dict[str, Sub] = {
     "bind": bind,
     "綁定": bind,
 }
+OPEN_TO_ALL = frozenset({_help, bind})  # a stranger may read the help and redeem a code
+EXTERNAL_ROLES = frozenset({Role.SUPPLIER.value, Role.DROPSHIP.value})

@@ -433,4 +433,5 @@ MESSAGES: dict[str, str] = {
     "form.error.bad_date": "That date could not be read; try 2026-12-03, 12/3 or 12月3日",
     "form.error.past_date": "That day has passed; please give today or a later date",
     "form.error.bad_price": "Please give an amount above 0, e.g. 48 or 48.5",
+    "cmd.staff_only": "This command is for the shop's staff. Ask a manager to add you: replenish member add --platform telegram --user <your id> --role …",
 }

@@ -427,4 +427,5 @@ MESSAGES: dict[str, str] = {
     "form.error.bad_date": "看不懂這個日期，請輸入例如 2026-12-03、12/3 或 12月3日",
     "form.error.past_date": "這個日期已經過了，請輸入今天或之後的日期",
     "form.error.bad_price": "請輸入大於 0 的金額，例如 48 或 48.5",
+    "cmd.staff_only": "此指令僅供店內人員使用。請管理者將您加入：replenish member add --platform telegram --user <您的 ID> --role …",
 }

@@ -394,3 +394,16 @@ def test_an_unacknowledged_red_list_is_resent_then_escalated(telegram: Telegram)
     [escalation] = tg.messages(LOGISTICS)
     assert "MILK" in escalation["text"]
     assert len(tg.messages(PARTNER_CHAT)) == 2
+
+
+def test_a_stranger_in_an_unbound_group_sees_no_stock_or_pos(telegram: Telegram) -> None:
+    tg = telegram
+    stranger_group = -4001
+    tg.say(9999, stranger_group, "/stock MILK")
+    tg.say(9999, stranger_group, "/po")
+    wait_for(lambda: len(tg.messages(stranger_group)) == 2)
+    texts = [m["text"] for m in tg.messages(stranger_group)]
+    assert all("店內人員" in text for text in texts)
+    assert not any("MILK" in text or PO in text for text in texts)
+    tg.say(9999, stranger_group, "/help")
+    wait_for(lambda: len(tg.messages(stranger_group)) == 3)
