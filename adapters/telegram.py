@@ -176,7 +176,8 @@ class _Router:
         if reply.replace and reply.card is not None:
             await _edit(bot, ref, reply.card, self.config.codes)
         if reply.form is not None:
-            text, markup = form_prompt(reply.form, message_id=ref.ts)
+            presser = (query.from_user.id, _name(query.from_user))
+            text, markup = form_prompt(reply.form, message_id=ref.ts, mention=presser)
             await _guarded(
                 bot.send_message(
                     int(ref.channel), text, parse_mode=ParseMode.HTML, reply_markup=markup

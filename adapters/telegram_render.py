@@ -68,10 +68,15 @@ def keyboard(card: Card, codes: dict[str, str]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-def form_prompt(form: Form, *, message_id: str | None = None) -> tuple[str, ForceReply]:
+def form_prompt(
+    form: Form, *, message_id: str | None = None, mention: tuple[int, str] | None = None
+) -> tuple[str, ForceReply]:
     """The question to reply to, ending with the routing tag (and the card's message id, so
     the answer can update that card)."""
     lines = [f"<b>{_e(form.title)}</b>"]
+    if mention is not None:  # a selective ForceReply opens the reply box for who is named
+        user_id, name = mention
+        lines[0] = f'<a href="tg://user?id={user_id}">{_e(name)}</a> {lines[0]}'
     if form.intro:
         lines.append(_e(form.intro))
     lines.extend(

@@ -17,15 +17,14 @@ from core.models import (
     Alert,
     AlertStatus,
     AuditEvent,
-    ChatBinding,
     Member,
-    OutboxMessage,
     PoLine,
     PurchaseOrder,
     Sku,
     SupplierTerm,
     utcnow,
 )
+from core.outbox import chats_for, queue
 from core.permissions import Action, DomainError, require
 from core.state import OPEN_STATUSES
 from core.workflow import (
@@ -163,23 +162,11 @@ def notify_alert(session: Session, alert: Alert, event: str, **data: Any) -> int
     """One outbox row per chat bound for alerts. The dedupe key's `alert:<id>` prefix makes
     later events update the first message in place."""
     card = alert_json(session, alert, event, **data)
-    bindings = session.scalars(
-        select(ChatBinding).where(ChatBinding.purpose == "alerts").order_by(col(ChatBinding.id))
-    ).all()
     stamp = f"{alert.updated_at:%Y%m%dT%H%M%S%f}"
-    for binding in bindings:
-        key = f"alert:{alert.id}:{event}:{stamp}:{binding.platform}:{binding.chat_id}"
-        session.add(
-            OutboxMessage(
-                platform=binding.platform,
-                target=binding.chat_id,
-                kind=f"alert.{event}",
-                card=card,
-                dedupe_key=key[:200],
-            )
-        )
-    session.flush()
-    return len(bindings)
+    prefix = f"alert:{alert.id}:{event}:{stamp}"
+    return queue(
+        session, chats_for(session, ["alerts"]), card, kind=f"alert.{event}", key_prefix=prefix
+    )
 
 
 # --- steps -----------------------------------------------------------------------------------

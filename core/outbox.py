@@ -105,29 +105,53 @@ def notify(
     """One outbox row per bound chat; the supplier purpose only reaches this PO's supplier.
     Cards of one `thread` update one message in place; a reminder or an escalation names
     its own thread (e.g. "remind") so it arrives as a new message people are notified of."""
-    bindings = session.scalars(
+    chats = [
+        binding
+        for binding in chats_for(session, purposes)
+        if binding.purpose != "supplier" or binding.supplier_id == po.supplier_id
+    ]
+    prefix = f"{thread}:{po.number}:{event}:{po.version}"
+    return queue(session, chats, card, kind=f"{thread}.{event}", key_prefix=prefix)
+
+
+def chats_for(
+    session: Session, purposes: list[str], *, partner_id: int | None = None
+) -> list[ChatBinding]:
+    """The chats bound for any of `purposes` (one partner's, when `partner_id` is given)."""
+    query = (
         select(ChatBinding)
         .where(col(ChatBinding.purpose).in_(purposes))
         .order_by(col(ChatBinding.id))
-    ).all()
-    sent = 0
-    for binding in bindings:
-        if binding.purpose == "supplier" and binding.supplier_id != po.supplier_id:
-            continue
-        key = f"{thread}:{po.number}:{event}:{po.version}:{binding.platform}:{binding.chat_id}"
+    )
+    if partner_id is not None:
+        query = query.where(ChatBinding.partner_id == partner_id)
+    return list(session.scalars(query))
+
+
+def queue(
+    session: Session,
+    chats: list[ChatBinding],
+    card: dict[str, Any],
+    *,
+    kind: str,
+    key_prefix: str,
+) -> int:
+    """One outbox row per chat. The dedupe key is `key_prefix:platform:chat`: its first two
+    parts name the thread (later rows update that chat's first message in place), and a
+    replayed step queues nothing twice. Each row says who reads it (`audience`): a
+    supplier's group sees the same PO in its own card."""
+    for binding in chats:
         session.add(
             OutboxMessage(
                 platform=binding.platform,
                 target=binding.chat_id,
-                kind=f"{thread}.{event}"[:40],
-                # Who reads it: the supplier's group sees the same PO in its own card.
+                kind=kind[:40],
                 card={**card, "audience": binding.purpose},
-                dedupe_key=key[:200],
+                dedupe_key=f"{key_prefix}:{binding.platform}:{binding.chat_id}"[:200],
             )
         )
-        sent += 1
     session.flush()
-    return sent
+    return len(chats)
 
 
 # --- delivery: claim, thread, outcome -------------------------------------------------------

@@ -23,13 +23,12 @@ from core.models import (
     Location,
     LocationKind,
     Member,
-    OutboxMessage,
     PickColour,
     PickList,
     SalesDay,
     utcnow,
 )
-from core.outbox import as_utc
+from core.outbox import as_utc, chats_for, queue
 from core.permissions import Action, DomainError, require
 from core.pick_priority import Partner, digest, pick_lists
 
@@ -299,37 +298,24 @@ def _notify(
     Later events (acked, replaced) update whichever of them exist.
     """
     card = pick_card(session, pick_list, event, **data)
-    partner = _chats(session, "dropship", pick_list.partner_id)
+    partner = chats_for(session, ["dropship"], partner_id=pick_list.partner_id)
     threads: list[tuple[str, list[ChatBinding]]] = []
     if "partner" in only:
         threads.append((f"pick:{pick_list.partner_id}", partner))
     if "resend" in only and pick_list.resent_at is not None:
         threads.append((f"pick-resend:{pick_list.id}", partner))
     if "escalation" in only and pick_list.escalated_at is not None:
-        threads.append((f"pick-escalation:{pick_list.id}", _chats(session, "logistics")))
-    queued = 0
-    for thread, bindings in threads:
-        for binding in bindings:
-            key = f"{thread}:{event}:{pick_list.id}:{binding.platform}:{binding.chat_id}"
-            session.add(
-                OutboxMessage(
-                    platform=binding.platform,
-                    target=binding.chat_id,
-                    kind=f"picks.{event}",
-                    card=card,
-                    dedupe_key=key[:200],
-                )
-            )
-            queued += 1
-    session.flush()
-    return queued
-
-
-def _chats(session: Session, purpose: str, partner_id: int | None = None) -> list[ChatBinding]:
-    query = select(ChatBinding).where(ChatBinding.purpose == purpose).order_by(col(ChatBinding.id))
-    if partner_id is not None:
-        query = query.where(ChatBinding.partner_id == partner_id)
-    return list(session.scalars(query))
+        threads.append((f"pick-escalation:{pick_list.id}", chats_for(session, ["logistics"])))
+    return sum(
+        queue(
+            session,
+            chats,
+            card,
+            kind=f"picks.{event}",
+            key_prefix=f"{thread}:{event}:{pick_list.id}",
+        )
+        for thread, chats in threads
+    )
 
 
 def _audit(

@@ -20,7 +20,9 @@ DEFAULT_LOCALE = "zh-TW"
 
 
 def t(key: str, locale: str = DEFAULT_LOCALE, **params: object) -> str:
-    template = CATALOGS.get(locale, {}).get(key) or en.MESSAGES.get(key) or key
+    template = CATALOGS.get(locale, {}).get(key)
+    if template is None:  # "" is a real translation (a blank column header), not a gap
+        template = en.MESSAGES.get(key, key)
     try:
         return template.format(**params)
     except (KeyError, IndexError):

@@ -385,7 +385,7 @@ MESSAGES: dict[str, str] = {
     "cli.bind.purpose": "purpose",
     "cli.bind.channel": "channel",
     "cli.run.pick_mode": "choose one: --socket (Socket Mode) or --http (HTTP mode)",
-    "cli.run.not_configured": "missing setting: {setting}. See README, “Connect Slack”.",
+    "cli.run.not_configured": "missing setting: {setting}. See README, “Connect Slack” or “Connect Telegram”.",
     "cli.run.socket": "Slack bot running in Socket Mode (Ctrl-C to stop)",
     "cli.run.http": "Slack bot listening on http://{host}:{port}/slack/events (health: /healthz; Ctrl-C to stop)",
     # dropship pick lists, bind codes (issue 5)

@@ -379,7 +379,7 @@ MESSAGES: dict[str, str] = {
     "cli.bind.purpose": "用途",
     "cli.bind.channel": "頻道",
     "cli.run.pick_mode": "請擇一：--socket（Socket Mode）或 --http（HTTP 模式）",
-    "cli.run.not_configured": "缺少設定：{setting}。請見 README「連接 Slack」。",
+    "cli.run.not_configured": "缺少設定：{setting}。請見 README「連接 Slack」或「連接 Telegram」。",
     "cli.run.socket": "Slack 機器人以 Socket Mode 執行中（Ctrl-C 停止）",
     "cli.run.http": "Slack 機器人監聽 http://{host}:{port}/slack/events（健康檢查：/healthz；Ctrl-C 停止）",
     # dropship pick lists, bind codes (issue 5)
