@@ -315,6 +315,7 @@ class Member(SQLModel, table=True):
     supplier_id: int | None = Field(default=None, foreign_key="supplier.id")
     partner_id: int | None = Field(default=None, foreign_key="location.id")
     locale: str = Field(default="zh-TW", max_length=10)
+    email: str = Field(default="", max_length=200)  # the e-mail fallback for red alerts
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -331,6 +332,28 @@ class ChatBinding(SQLModel, table=True):
     supplier_id: int | None = Field(default=None, foreign_key="supplier.id")
     partner_id: int | None = Field(default=None, foreign_key="location.id")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class EmergencyRequest(SQLModel, table=True):
+    """緊急補貨: a request for stock now, with its own approvers and a response-time clock.
+    The times are the KPI (request → approval, approval → supplier confirmation)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sku_id: int = Field(foreign_key="sku.id", index=True)
+    qty: int
+    reason: str = ""
+    status: str = Field(default="open", index=True, max_length=20)  # open, approved, confirmed, …
+    alert_id: int | None = Field(default=None, foreign_key="alert.id")
+    po_id: int | None = Field(default=None, foreign_key="purchaseorder.id", index=True)
+    requested_by_id: int | None = Field(default=None, foreign_key="member.id")
+    requested_at: datetime = Field(default_factory=utcnow, index=True)
+    approved_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    escalation_level: int = 0  # how far up the approver chain it has gone
+    reminded_at: datetime | None = None
+    escalated_at: datetime | None = None
+    backup_offered_at: datetime | None = None
+    closed_at: datetime | None = None
 
 
 class BindCode(SQLModel, table=True):
