@@ -1,10 +1,11 @@
-"""Telegram: a python-telegram-bot Application (polling or webhook) and card delivery.
+"""Telegram: a python-telegram-bot Application (polling or webhook) and its replies.
 
 Every update is stored raw in InboxEvent (by update_id) before anything else: the webhook
 answers 200 only once it is stored, so a crash afterwards loses nothing, and a redelivered
 update_id is processed once. The bot's `ChatHandlers` decide (in a worker thread: they use
 the database); this module translates updates into `Command`/`Interaction`s and `Reply`s
-into Bot API calls. Callback queries are always answered.
+into Bot API calls. Callback queries are always answered. The outbox's delivery
+(`TelegramChat`) is in `adapters.telegram_delivery`.
 """
 
 import asyncio
@@ -13,27 +14,17 @@ import json
 import logging
 import re
 import signal
-import threading
-import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from telegram import Bot, CallbackQuery, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    ContextTypes,
-    ExtBot,
-    TypeHandler,
-)
-from telegram.warnings import PTBDeprecationWarning
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from adapters.chat import Card, Command, DeliveryError, Interaction, MessageRef, Reply
+from adapters.chat import Card, Command, Interaction, MessageRef, Reply
 from adapters.telegram_render import (
     CAPTION_MAX,
     card_html,
@@ -53,7 +44,6 @@ SECRET_HEADER = b"x-telegram-bot-api-secret-token"
 TOAST_MAX = 200  # answerCallbackQuery text
 COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\w+)?\s*(.*)$", re.DOTALL)
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 class TelegramHandlers(Protocol):
@@ -320,90 +310,6 @@ async def _guarded(call: Awaitable[Any]) -> None:
 
 def _not_modified(error: BadRequest) -> bool:
     return "not modified" in str(error).lower()
-
-
-# --- outbound: the outbox's delivery -------------------------------------------------------------
-
-
-class TelegramChat:
-    """`ChatAdapter` for the outbox dispatcher (synchronous): Bot API calls run on a private
-    event loop thread, paced by AIORateLimiter (Telegram's flood limits). A 429 becomes
-    DeliveryError(retry_after) for the outbox to honour; a group upgraded to a supergroup
-    calls `on_migrated` (the bindings follow) and the message is retried at the new id."""
-
-    platform = PLATFORM
-
-    def __init__(self, config: TelegramConfig, on_migrated: Callable[[str, str], None]) -> None:
-        self.config = config
-        self.on_migrated = on_migrated
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="telegram", daemon=True)
-        self._thread.start()
-        self._bot: ExtBot[Any] = ExtBot(
-            config.bot_token,
-            base_url=config.api_base_url,
-            rate_limiter=AIORateLimiter(max_retries=0),  # retries are the outbox's job
-        )
-        self._ready = False
-
-    def post(self, target: str, card: Card) -> MessageRef:
-        message = self._run(target, lambda bot: _post(bot, target, card, self.config.codes))
-        return MessageRef(str(message.chat_id), str(message.message_id))
-
-    def update(self, ref: MessageRef, card: Card) -> MessageRef:
-        def edit(bot: Bot) -> Awaitable[Any]:
-            return bot.edit_message_text(
-                card_html(card),
-                chat_id=int(ref.channel),
-                message_id=int(ref.ts),
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(card, dict(self.config.codes)),
-            )
-
-        try:
-            self._run(ref.channel, edit)
-        except DeliveryError as error:
-            if "not modified" not in error.reason.lower():
-                raise
-        return ref
-
-    def close(self) -> None:
-        if self._ready:
-            asyncio.run_coroutine_threadsafe(self._bot.shutdown(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=5)
-
-    def _run(self, chat: str, call: Callable[[Bot], Awaitable[T]]) -> T:
-        async def run() -> T:
-            if not self._ready:
-                await self._bot.initialize()
-                self._ready = True
-            return await call(self._bot)
-
-        try:
-            return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=60)
-        except RetryAfter as error:
-            seconds = _retry_after(error)
-            raise DeliveryError("rate limited (429)", retry_after=seconds) from error
-        except ChatMigrated as error:
-            new_id = str(error.new_chat_id)
-            self.on_migrated(chat, new_id)
-            raise DeliveryError(f"chat migrated to {new_id}", retry_after=0.0) from error
-        except Forbidden as error:  # kicked from the group, blocked by the user
-            raise DeliveryError(str(error), permanent=True) from error
-        except BadRequest as error:
-            raise DeliveryError(str(error), permanent=not _not_modified(error)) from error
-        except (TelegramError, OSError, TimeoutError) as error:
-            raise DeliveryError(str(error)) from error
-
-
-def _retry_after(error: RetryAfter) -> float:
-    """Seconds, whichever type PTB gives (a float today, a timedelta under PTB_TIMEDELTA
-    and in its next major version); its deprecation notice is for code that assumes one."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 # --- the webhook ---------------------------------------------------------------------------------

@@ -8,12 +8,12 @@ the value (`pa|PO20261125-001`), never PTB's in-memory arbitrary callback data.
 """
 
 import html
-import unicodedata
 from collections.abc import Sequence
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.chat import Card, Form, Table, Tone
+from adapters.text_table import display_width, pad
 
 TEXT_MAX = 4096  # sendMessage / editMessageText
 CAPTION_MAX = 1024  # sendPhoto
@@ -101,17 +101,13 @@ def read_prompt(prompt_text: str) -> tuple[str, str, str | None] | None:
 
 
 def table_lines(table: Table) -> list[str]:
+    """Header and rows as lines for <pre>, every column left-aligned by display width (no
+    rule, no cut cells: Slack's code-block layout is `adapters.text_table.table_lines`)."""
     rows: Sequence[Sequence[str]] = [table.header, *table.rows]
-    widths = [max(_width(row[i]) for row in rows if i < len(row)) for i in range(len(table.header))]
-    return ["  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
+    widths = [
+        max(display_width(row[i]) for row in rows if i < len(row)) for i in range(len(table.header))
+    ]
+    return ["  ".join(pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
 
 
 def _e(text: str) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session, select
 
 from adapters.chat import Interaction, Reply
-from bot import cards
+from bot import cards, forms
 from bot.i18n import t
 from bot.ids import PICK_ACK
 from bot.pick_cards import picks_card
@@ -28,7 +28,8 @@ from core.models import Alert, Member, PickList, PoLine, PurchaseOrder, Sku, utc
 from core.permissions import PERMISSIONS, Action, can
 from core.picks import PickListNotFound, acknowledge, pick_card
 from core.views import alert_view, po_view
-from core.workflow import PoNotFound, approve, edit_quantities, reject
+from core.workflow import approve, edit_quantities, reject
+from core.workflow_errors import PoNotFound
 
 if TYPE_CHECKING:
     from bot.chatbot import ChatBot
@@ -49,7 +50,7 @@ def _open_reject(bot: ChatBot, press: Interaction) -> Reply:
     refused = _cannot(bot, press, Action.REJECT, press.value)
     if refused is not None:
         return refused
-    form = cards.reject_form(press.value, bot.locale_of(press.user), context=press.value)
+    form = forms.reject_form(press.value, bot.locale_of(press.user), context=press.value)
     return Reply(form=form)
 
 
@@ -61,15 +62,15 @@ def _open_edit(bot: ChatBot, press: Interaction) -> Reply:
         data = po_view(session, press.value)
     if data is None:
         return _error(bot, press.user, PoNotFound(po=press.value).as_dict())
-    form = cards.edit_form(data["po"], bot.locale_of(press.user), context=press.value)
+    form = forms.edit_form(data["po"], bot.locale_of(press.user), context=press.value)
     return Reply(form=form)
 
 
 def _reject(bot: ChatBot, form: Interaction) -> Reply:
-    reason = form.values.get(cards.REASON_INPUT, "").strip()
+    reason = form.values.get(forms.REASON_INPUT, "").strip()
     locale = bot.locale_of(form.user)
     if not reason:
-        return Reply(errors={cards.REASON_INPUT: t("form.error.reason_required", locale)})
+        return Reply(errors={forms.REASON_INPUT: t("form.error.reason_required", locale)})
     number = form.value
     answer = bot.once(form, lambda s, actor: reject(s, actor, number, reason=reason))
     return bot.po_reply(number, answer, form.user, replace=True)
@@ -140,15 +141,15 @@ def _open_dismiss(bot: ChatBot, press: Interaction) -> Reply:
     refused = _cannot(bot, press, Action.DISMISS_ALERT, press.value)
     if refused is not None:
         return refused
-    form = cards.dismiss_form(press.value, bot.locale_of(press.user), context=press.value)
+    form = forms.dismiss_form(press.value, bot.locale_of(press.user), context=press.value)
     return Reply(form=form)
 
 
 def _dismiss(bot: ChatBot, form: Interaction) -> Reply:
-    reason = form.values.get(cards.REASON_INPUT, "").strip()
+    reason = form.values.get(forms.REASON_INPUT, "").strip()
     if not reason:
         locale = bot.locale_of(form.user)
-        return Reply(errors={cards.REASON_INPUT: t("form.error.reason_required", locale)})
+        return Reply(errors={forms.REASON_INPUT: t("form.error.reason_required", locale)})
     alert_id = _alert_id(form.value)
     if alert_id is None:
         return _error(bot, form.user, AlertNotFound(alert=form.value).as_dict())
@@ -237,8 +238,8 @@ ACTIONS: dict[str, Handler] = {
     **SUPPLIER_FLOW_ACTIONS,
 }
 FORMS: dict[str, Handler] = {
-    cards.REJECT_FORM: _reject,
-    cards.EDIT_FORM: _edit,
-    cards.DISMISS_FORM: _dismiss,
+    forms.REJECT_FORM: _reject,
+    forms.EDIT_FORM: _edit,
+    forms.DISMISS_FORM: _dismiss,
     **SUPPLIER_FLOW_FORMS,
 }

@@ -15,13 +15,9 @@ from adapters.slack import PLATFORM as PLATFORM_SLACK
 from adapters.slack import SlackBolt as BoltApp
 from adapters.slack import SlackChat, SlackConfig, slack_app, web_client
 from adapters.telegram import PLATFORM as PLATFORM_TELEGRAM
-from adapters.telegram import (
-    TelegramApplication,
-    TelegramChat,
-    TelegramConfig,
-    TelegramWebhook,
-)
+from adapters.telegram import TelegramApplication, TelegramConfig, TelegramWebhook
 from adapters.telegram import application as telegram_app
+from adapters.telegram_delivery import TelegramChat
 from bot import cards
 from bot.chatbot import ChatBot
 from bot.dispatch import DispatchReport, dispatch_outbox

@@ -1,4 +1,4 @@
-"""PO and alert cards and the forms behind their buttons, in the reader's locale.
+"""PO and alert cards, in the reader's locale (the forms behind their buttons: `bot.forms`).
 
 Inputs are what the core writes or returns: a PO card (`core.outbox.po_card`) or an alert
 (`core.alerts.alert_json`, or the flat alert dict). Being plain JSON, an outbox row can be
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from adapters.chat import Button, ButtonStyle, Card, Field, Form, Input, Table, Tone
+from adapters.chat import Button, ButtonStyle, Card, Field, Table, Tone
 from bot.formats import (
     DASH,
     INFINITY,
@@ -29,19 +29,14 @@ from bot.formats import (
     who,
 )
 from bot.i18n import t
-from bot.ids import (  # the adapters route presses and submissions on these
+from bot.ids import (  # the adapters route presses on these
     APPROVE,
     DISMISS,
-    DISMISS_FORM,
     DRAFT_PO,
     EDIT,
-    EDIT_FORM,
     REJECT,
-    REJECT_FORM,
     SNOOZE,
 )
-
-REASON_INPUT = "reason"  # input_id of the reason in the reject and dismiss forms
 
 OPEN_PO = frozenset({"draft", "pending_approval"})  # the only states a manager acts on
 LIVE_ALERT = "open"
@@ -394,72 +389,3 @@ def _alert_footer(
     elif data.get("at"):
         lines.append(t("card.alert.footer.updated", loc, at=when(data["at"], loc, tz)))
     return tuple(lines)
-
-
-# --- forms ------------------------------------------------------------------------------
-
-
-def reject_form(po_number: str, locale: str, context: str = "") -> Form:
-    """The rejection reason (required: the requester reads it). `context` defaults to the
-    PO number so the submission still knows which PO it was."""
-    loc = canonical_locale(locale)
-    return Form(
-        form_id=REJECT_FORM,
-        title=t("form.reject.title", loc),
-        submit=t("form.reject.submit", loc),
-        intro=t("form.reject.intro", loc, po=po_number),
-        context=context or po_number,
-        close=t("card.button.cancel", loc),
-        inputs=(
-            Input(
-                REASON_INPUT,
-                t("form.reject.reason", loc),
-                multiline=True,
-                hint=t("form.reject.hint", loc),
-            ),
-        ),
-    )
-
-
-def edit_form(po: Mapping[str, Any], locale: str, context: str = "") -> Form:
-    """One whole-number input per line (input_id = SKU code), filled with today's quantity.
-    Takes the PO dict or the whole PO card JSON."""
-    loc = canonical_locale(locale)
-    inner = po.get("po")
-    order: Mapping[str, Any] = inner if isinstance(inner, Mapping) else po
-    number_ = str(order.get("number") or "")
-    hint = t("form.edit.hint", loc)
-    inputs = tuple(
-        Input(
-            str(line.get("sku")),
-            " ".join(str(p) for p in (line.get("sku"), line.get("name")) if p),
-            initial=str(line.get("qty") or ""),
-            number=True,
-            min_value=1,
-            hint=hint,
-        )
-        for line in order.get("lines") or []
-        if line.get("sku")
-    )
-    return Form(
-        form_id=EDIT_FORM,
-        title=t("form.edit.title", loc),
-        submit=t("form.edit.submit", loc),
-        intro=t("form.edit.intro", loc, po=number_ or DASH),
-        context=context or number_,
-        close=t("card.button.cancel", loc),
-        inputs=inputs,
-    )
-
-
-def dismiss_form(alert_id: int | str, locale: str, context: str = "") -> Form:
-    loc = canonical_locale(locale)
-    return Form(
-        form_id=DISMISS_FORM,
-        title=t("form.dismiss.title", loc),
-        submit=t("form.dismiss.submit", loc),
-        intro=t("form.dismiss.intro", loc),
-        context=context or str(alert_id),
-        close=t("card.button.cancel", loc),
-        inputs=(Input(REASON_INPUT, t("form.dismiss.reason", loc), multiline=True),),
-    )

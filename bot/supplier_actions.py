@@ -47,7 +47,8 @@ from core.permissions import Action, require
 from core.supplier_backup import decline, reassign
 from core.supplier_flow import confirm, decide_price, mark_shipped, propose_price, require_own_po
 from core.views import po_view
-from core.workflow import ENTITY, NotOnOrder, PoNotFound, next_status
+from core.workflow import ENTITY, next_status
+from core.workflow_errors import NotOnOrder, PoNotFound
 
 if TYPE_CHECKING:
     from bot.chatbot import ChatBot

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from core.drafts import lock_drafting, open_draft, po_total
 from core.models import (
     Alert,
     AlertStatus,
@@ -27,14 +28,7 @@ from core.models import (
 from core.outbox import chats_for, queue
 from core.permissions import Action, DomainError, require
 from core.state import OPEN_STATUSES
-from core.workflow import (
-    Outcome,
-    lock_drafting,
-    open_draft,
-    po_total,
-    round_to_terms,
-    submit_for_approval,
-)
+from core.workflow import Outcome, round_to_terms, submit_for_approval
 
 ENTITY = "alert"
 LIVE = (AlertStatus.OPEN, AlertStatus.SNOOZED)

@@ -17,6 +17,7 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from core.alerts import notify_alert, wake_snoozed
+from core.drafts import lock_drafting, open_draft, po_total
 from core.models import (
     Alert,
     AlertStatus,
@@ -31,7 +32,6 @@ from core.picks import publish_pick_lists
 from core.planner import PlanParams, plan
 from core.signals import overdue_pos, sku_signals
 from core.state import load_state
-from core.workflow import lock_drafting, open_draft, po_total
 
 LIVE = (AlertStatus.OPEN, AlertStatus.SNOOZED)
 DETAIL_COLUMNS = (

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from core.calendar import working_hours_between
+from core.drafts import _next_number, po_total
 from core.models import (
     AuditEvent,
     Member,
@@ -30,16 +31,7 @@ from core.models import (
 from core.outbox import as_utc, notify, po_card
 from core.permissions import Action, DomainError
 from core.supplier_flow import SUPPLIER, TOLD, _scope, send_if_bound
-from core.workflow import (
-    ENTITY,
-    Outcome,
-    _finish,
-    _next_number,
-    _save,
-    _step,
-    po_total,
-    round_to_terms,
-)
+from core.workflow import ENTITY, Outcome, _finish, _save, _step, round_to_terms
 
 SLA_HOURS = 4.0  # working hours a supplier has to answer a PO before it is reminded
 

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from core.calendar import TAIPEI, add_working_days
+from core.drafts import po_total
 from core.models import (
     ChatBinding,
     LeadTimeObservation,
@@ -36,16 +37,8 @@ from core.models import (
 from core.outbox import as_utc, notify, po_card
 from core.permissions import Action, DomainError, refusal
 from core.signals import price_outside_band
-from core.workflow import (
-    ENTITY,
-    NotOnOrder,
-    Outcome,
-    PoNotFound,
-    _finish,
-    _load,
-    _step,
-    po_total,
-)
+from core.workflow import ENTITY, Outcome, _finish, _load, _step
+from core.workflow_errors import NotOnOrder, PoNotFound
 
 SUPPLIER = "supplier"  # the ChatBinding purpose of a supplier's own group
 TOLD = [SUPPLIER, "buyers"]  # who hears of a supplier's answer (the PO card, updated in place)

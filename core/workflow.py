@@ -5,7 +5,8 @@ acting member and the PO number; it checks permission, changes state, writes an 
 and the OutboxMessages that tell the affected chats, and never commits. Concurrency is
 optimistic: every change bumps the PO's `version`, so of two managers approving at once one
 wins and the other is told who did it (`AlreadyDone`). Exactly-once handling of chat
-presses is in `core.inbox`.
+presses is in `core.inbox`; the refusals are in `core.workflow_errors`, drafting (shared
+with the monitor and the alert card) in `core.drafts`.
 """
 
 from collections.abc import Iterator, Mapping
@@ -15,12 +16,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from core.calendar import local_today
+from core.drafts import po_total
 from core.models import (
     AuditEvent,
     Member,
@@ -32,7 +33,17 @@ from core.models import (
     utcnow,
 )
 from core.outbox import notify, po_card
-from core.permissions import Action, DomainError, SelfApproval, refusal, require
+from core.permissions import Action, SelfApproval, refusal, require
+from core.workflow_errors import (
+    AlreadyDone,
+    BadQuantity,
+    ChangedMeanwhile,
+    IllegalTransition,
+    NotOnOrder,
+    PoNotFound,
+    ReasonRequired,
+    SecondApproverRequired,
+)
 
 ENTITY = "purchase_order"
 S = PoStatus
@@ -83,42 +94,6 @@ _ENDED_BY = {
 }
 FIRST_APPROVAL = "po.first_approval"
 _APPROVAL_ROUND = ("po.submitted", "po.edited", FIRST_APPROVAL)  # edits void a first approval
-
-
-class IllegalTransition(DomainError):  # noqa: N818 (domain language)
-    code = "illegal_transition"
-
-
-class AlreadyDone(DomainError):  # noqa: N818 (domain language)
-    """Someone else got there first: params name who (`by`) and when (`at`)."""
-
-    code = "already_done"
-
-
-class SecondApproverRequired(DomainError):  # noqa: N818 (domain language)
-    code = "second_approver_required"
-
-
-class ChangedMeanwhile(DomainError):  # noqa: N818 (domain language)
-    """The PO changed under us without making this action moot: look again and retry."""
-
-    code = "po_changed"
-
-
-class PoNotFound(DomainError):  # noqa: N818 (domain language)
-    code = "po_not_found"
-
-
-class ReasonRequired(DomainError):  # noqa: N818 (domain language)
-    code = "reason_required"
-
-
-class NotOnOrder(DomainError):  # noqa: N818 (domain language)
-    code = "sku_not_on_po"
-
-
-class BadQuantity(DomainError):  # noqa: N818 (domain language)
-    code = "bad_quantity"
 
 
 @dataclass(frozen=True)
@@ -432,43 +407,3 @@ def _sku_code(session: Session, sku_id: int) -> str:
 
 def _lines_of(po: PurchaseOrder) -> Any:
     return select(PoLine).where(PoLine.po_id == po.id)
-
-
-def po_total(session: Session, po: PurchaseOrder) -> Decimal:
-    total = session.scalar(
-        select(sa.func.sum(PoLine.qty * PoLine.unit_price)).where(PoLine.po_id == po.id)
-    )
-    return Decimal(str(total or 0)).quantize(Decimal("0.01"))
-
-
-# --- drafts: shared by the monitor pass and the alert card's Draft PO button ---------------
-
-
-def lock_drafting(session: Session) -> None:
-    """One drafter at a time on PostgreSQL (SQLite's BEGIN IMMEDIATE already does this), so
-    two drafters never open two drafts for one supplier."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('replenish.monitor'))"))
-
-
-def open_draft(session: Session, supplier_id: int, today: date) -> PurchaseOrder:
-    """The supplier's open draft, or a new one: never two drafts for one supplier."""
-    draft = session.scalars(
-        select(PurchaseOrder).where(
-            PurchaseOrder.supplier_id == supplier_id, PurchaseOrder.status == PoStatus.DRAFT
-        )
-    ).first()
-    if draft is None:
-        draft = PurchaseOrder(number=_next_number(session, today), supplier_id=supplier_id)
-        session.add(draft)
-        session.flush()
-    return draft
-
-
-def _next_number(session: Session, today: date) -> str:
-    prefix = f"PO{today:%Y%m%d}-"
-    taken = (
-        session.scalar(select(sa.func.count()).where(col(PurchaseOrder.number).startswith(prefix)))
-        or 0
-    )
-    return f"{prefix}{taken + 1:03d}"

@@ -234,7 +234,7 @@ MESSAGES: dict[str, str] = {
     "error.pick_list_not_found": "that pick list was not found",
     "error.pick_list_replaced": "this pick list was replaced by a newer one; please acknowledge the latest list",
     "error.pick_already_acked": "this pick list was already acknowledged by {by} at {at}",
-    # cards, forms and replies in chat (bot/cards.py)
+    # cards, forms and replies in chat (bot/cards.py, bot/forms.py)
     "card.date.day": "{weekday} {day} {month}",
     "card.date.time": "{day} {month} {time}",
     "card.date.weekdays": "Mon,Tue,Wed,Thu,Fri,Sat,Sun",

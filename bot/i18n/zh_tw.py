@@ -228,7 +228,7 @@ MESSAGES: dict[str, str] = {
     "error.pick_list_not_found": "找不到這份揀貨清單",
     "error.pick_list_replaced": "這份揀貨清單已被較新的清單取代，請確認最新的清單",
     "error.pick_already_acked": "這份揀貨清單已由 {by} 於 {at} 確認",
-    # cards, forms and replies in chat (bot/cards.py)
+    # cards, forms and replies in chat (bot/cards.py, bot/forms.py)
     "card.date.day": "{month}/{day}（{weekday}）",
     "card.date.time": "{month}/{day} {time}",
     "card.date.weekdays": "一,二,三,四,五,六,日",

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from slack_bolt.request import BoltRequest
 from sqlmodel import select
 
-from bot import cards
+from bot import cards, forms
 from bot.app import App, slack_bolt
 from core.alerts import notify_alert, wake_snoozed
 from core.models import (
@@ -112,14 +112,14 @@ def test_reject_asks_for_a_reason_in_a_modal(harness: Harness) -> None:
     h = harness
     _po_card_in_approvals(h)
     h.press("U-amy", cards.REJECT, PO, APPROVALS)
-    view = wait_for(lambda: h.fake.calls("views.open") and h.opened_view(cards.REJECT_FORM))
+    view = wait_for(lambda: h.fake.calls("views.open") and h.opened_view(forms.REJECT_FORM))
     assert _status(h) == "pending_approval"  # opening the modal changes nothing
 
-    empty = h.submit("U-amy", view, {cards.REASON_INPUT: "   "})
+    empty = h.submit("U-amy", view, {forms.REASON_INPUT: "   "})
     assert empty.json()["response_action"] == "errors"  # inline, the modal stays open
     assert _status(h) == "pending_approval"
 
-    assert h.submit("U-amy", view, {cards.REASON_INPUT: "價格太高，等下週報價"}).status_code == 200
+    assert h.submit("U-amy", view, {forms.REASON_INPUT: "價格太高，等下週報價"}).status_code == 200
     wait_for(lambda: _action_ids(h.only_message(APPROVALS)) == [])
     assert _status(h) == "rejected"
     [event] = _audit(h, "po.rejected")
@@ -131,7 +131,7 @@ def test_edit_quantities_are_re_rounded_to_the_case_pack(harness: Harness) -> No
     h = harness
     _po_card_in_approvals(h)
     h.press("U-amy", cards.EDIT, PO, APPROVALS)
-    view = wait_for(lambda: h.fake.calls("views.open") and h.opened_view(cards.EDIT_FORM))
+    view = wait_for(lambda: h.fake.calls("views.open") and h.opened_view(forms.EDIT_FORM))
     inputs = {block["block_id"] for block in view["blocks"] if block["type"] == "input"}
     assert inputs == {"MILK", "TEA"}
 
@@ -351,8 +351,8 @@ def test_snooze_and_dismiss_from_the_alert_card(harness: Harness) -> None:
     wait_for(lambda: cards.DISMISS in _action_ids(h.only_message(ALERTS)))
 
     h.press("U-amy", cards.DISMISS, str(alert_id), ALERTS)
-    view = wait_for(lambda: h.fake.calls("views.open") and h.opened_view(cards.DISMISS_FORM))
-    h.submit("U-amy", view, {cards.REASON_INPUT: "換季商品，不再補貨"})
+    view = wait_for(lambda: h.fake.calls("views.open") and h.opened_view(forms.DISMISS_FORM))
+    h.submit("U-amy", view, {forms.REASON_INPUT: "換季商品，不再補貨"})
     wait_for(lambda: h.shop.rows(Alert, Alert.id == alert_id)[0].status == "dismissed")
     wait_for(lambda: "換季商品" in _text(h.only_message(ALERTS)))
     assert len(h.messages(ALERTS)) == 1  # one card, updated in place all along

@@ -37,15 +37,8 @@ from core.supplier_flow import (
     send_to_supplier,
     supplier_open_pos,
 )
-from core.workflow import (
-    AlreadyDone,
-    ApprovalRules,
-    IllegalTransition,
-    PoNotFound,
-    approve,
-    mark_sent,
-    submit_for_approval,
-)
+from core.workflow import ApprovalRules, approve, mark_sent, submit_for_approval
+from core.workflow_errors import AlreadyDone, IllegalTransition, PoNotFound
 from tests.integration.test_workflow import _together
 from tests.shop import PO, SUPPLIER_CHAT, Shop
 

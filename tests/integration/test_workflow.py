@@ -28,16 +28,18 @@ from core.models import (
     PoLine,
     PoStatus,
 )
-from core.permissions import Action, DomainError, PermissionDenied, UnknownRole, can
+from core.permissions import (
+    Action,
+    DomainError,
+    PermissionDenied,
+    SelfApproval,
+    UnknownRole,
+    can,
+)
 from core.store import Store
 from core.workflow import (
     TRANSITIONS,
-    AlreadyDone,
     ApprovalRules,
-    IllegalTransition,
-    ReasonRequired,
-    SecondApproverRequired,
-    SelfApproval,
     approve,
     cancel,
     edit_quantities,
@@ -46,6 +48,12 @@ from core.workflow import (
     reject,
     round_to_terms,
     submit_for_approval,
+)
+from core.workflow_errors import (
+    AlreadyDone,
+    IllegalTransition,
+    ReasonRequired,
+    SecondApproverRequired,
 )
 from tests.helpers import run_replenish
 from tests.shop import PO, Shop

@@ -1,4 +1,4 @@
-"""bot/cards.py: PO and alert cards, forms and replies in both locales, from the core's JSON."""
+"""bot/cards.py and bot/forms.py: PO and alert cards, forms and replies in both locales."""
 
 import importlib
 import pkgutil
@@ -12,7 +12,7 @@ import pytest
 
 import core
 from adapters.chat import ButtonStyle, Card, Tone, card_json
-from bot import cards, formats, replies
+from bot import cards, formats, forms, replies
 from bot.i18n import en, zh_tw
 from core.models import AlertStatus, PoStatus
 from core.permissions import DomainError
@@ -656,28 +656,28 @@ def test_alert_status_reads_in_the_fallback_text(status):
     ("locale", "title", "submit"), [("zh-TW", "退回採購單", "退回"), ("en", "Reject PO", "Reject")]
 )
 def test_reject_form(locale, title, submit):
-    form = cards.reject_form("PO20261125-001", locale, "C1|123.4")
+    form = forms.reject_form("PO20261125-001", locale, "C1|123.4")
     assert (form.form_id, form.title, form.submit, form.context) == (
-        cards.REJECT_FORM,
+        forms.REJECT_FORM,
         title,
         submit,
         "C1|123.4",
     )
     assert "PO20261125-001" in form.intro
     (reason,) = form.inputs
-    assert reason.input_id == cards.REASON_INPUT
+    assert reason.input_id == forms.REASON_INPUT
     assert reason.multiline
     assert not reason.optional
     assert len(form.title) <= 24  # Slack's modal title limit
-    assert cards.reject_form("PO9", locale).context == "PO9"
+    assert forms.reject_form("PO9", locale).context == "PO9"
 
 
 @pytest.mark.parametrize(
     ("locale", "words"), [("zh-TW", ("最低訂購量", "箱入數")), ("en", ("MOQ", "case pack"))]
 )
 def test_edit_form_one_number_per_line(locale, words):
-    form = cards.edit_form(po_data()["po"], locale, "ctx")
-    assert form.form_id == cards.EDIT_FORM
+    form = forms.edit_form(po_data()["po"], locale, "ctx")
+    assert form.form_id == forms.EDIT_FORM
     assert [(i.input_id, i.label, i.initial) for i in form.inputs] == [
         ("A001", "A001 保溫杯 500ml", "144"),
         ("B002", "B002 環保購物袋", "50"),
@@ -688,16 +688,16 @@ def test_edit_form_one_number_per_line(locale, words):
         assert all(word in field.hint for word in words)
     assert "PO20261125-001" in form.intro
     assert form.context == "ctx"
-    assert cards.edit_form(po_data(), locale).inputs == form.inputs  # the whole card works too
-    assert cards.edit_form(po_data(), locale).context == "PO20261125-001"
+    assert forms.edit_form(po_data(), locale).inputs == form.inputs  # the whole card works too
+    assert forms.edit_form(po_data(), locale).context == "PO20261125-001"
 
 
 @pytest.mark.parametrize(("locale", "title"), [("zh-TW", "忽略警示"), ("en", "Dismiss alert")])
 def test_dismiss_form(locale, title):
-    form = cards.dismiss_form(7, locale)
-    assert (form.form_id, form.title, form.context) == (cards.DISMISS_FORM, title, "7")
+    form = forms.dismiss_form(7, locale)
+    assert (form.form_id, form.title, form.context) == (forms.DISMISS_FORM, title, "7")
     (reason,) = form.inputs
-    assert reason.input_id == cards.REASON_INPUT
+    assert reason.input_id == forms.REASON_INPUT
     assert reason.multiline
     assert not reason.optional
 
@@ -706,9 +706,9 @@ def test_dismiss_form(locale, title):
 def test_form_texts_come_from_the_catalog(locale):
     values = catalog_values(locale)
     for form in (
-        cards.reject_form("PO1", locale),
-        cards.edit_form(po_data()["po"], locale),
-        cards.dismiss_form(1, locale),
+        forms.reject_form("PO1", locale),
+        forms.edit_form(po_data()["po"], locale),
+        forms.dismiss_form(1, locale),
     ):
         assert form.title in values
         assert form.submit in values

@@ -21,12 +21,11 @@ from adapters.slack_blocks import (
     base_action_id,
     card_blocks,
     card_text,
-    display_width,
     form_errors,
     form_view,
-    table_lines,
     view_values,
 )
+from adapters.text_table import display_width, table_lines
 
 MANIFEST = Path(__file__).resolve().parents[2] / "adapters" / "slack_manifest.yml"
 
