@@ -116,8 +116,11 @@ def _ratio(
     return np.asarray((actual + prior_units * prior) / (expected + prior_units))
 
 
+TINY = 1e-9  # units: a denominator this small is no evidence, only a route to overflow
+
+
 def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b > 0)
+    return np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b > TINY)
 
 
 def _pooled(
@@ -183,7 +186,7 @@ def promotion_uplift(
     shop's weekday profile so a weekend campaign is not credited with the weekend. The
     evidence is the demand days the SKU would have had on those days.
     """
-    ordinary_units = totals.units - totals.promo_units
+    ordinary_units = np.maximum(totals.units - totals.promo_units, 0.0)  # no -1e-156 rounding
     ordinary_days = totals.days - totals.promo_days
     weight = np.tile(shop_weekday(_fold(ordinary_units), _fold(ordinary_days)), 2)
     rate = _safe_div(ordinary_units.sum(axis=1), ordinary_days @ weight)

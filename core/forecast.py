@@ -267,7 +267,8 @@ def _effects(history: DemandHistory, p: ForecastParams) -> _Effects:
         default=p.default_uplift, bounds=p.uplift_bounds,
     )  # fmt: skip
     applied = np.where(np.isnan(cells.given), uplift[cells.rows], cells.given)
-    units, days = totals.units - totals.promo_units, totals.days
+    # Sums taken in different orders: a difference that should be 0 can come out -1e-156.
+    units, days = np.maximum(totals.units - totals.promo_units, 0.0), totals.days
     if p.promo_days == "censor":
         days = days - totals.promo_days
     else:
