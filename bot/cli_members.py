@@ -44,6 +44,10 @@ def add_command(
     locale: Annotated[str | None, typer.Option("--locale", help="zh-TW or en.")] = None,
     supplier: Annotated[str | None, typer.Option("--supplier", help="Supplier code.")] = None,
     partner: Annotated[str | None, typer.Option("--partner", help="Partner code.")] = None,
+    email: Annotated[
+        str | None,
+        typer.Option("--email", help='Where red alerts are also mailed ("" removes it).'),
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
     lang: LangOption = None,
@@ -63,6 +67,7 @@ def add_command(
                 locale=locale,
                 supplier_id=_code_to_id(session, Supplier, supplier, ui),
                 partner_id=_code_to_id(session, Location, partner, ui),
+                email=email,
             )
             shown = _row(member, ui)
     except DomainError as error:
@@ -155,4 +160,5 @@ def _plain(member: Member) -> dict[str, Any]:
         "active": member.active,
         "supplier_id": member.supplier_id,
         "partner_id": member.partner_id,
+        "email": member.email,
     }

@@ -1,6 +1,7 @@
 """Members: who someone is on a chat platform and which roles they hold. Every change is
 audited; `actor` is None when the CLI (a local administrator) or the system makes it."""
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,10 +12,21 @@ from core.permissions import Action, DomainError, parse_roles, require
 
 ENTITY = "member"
 LOCALES = ("zh-TW", "en")
+# A plain ASCII mailbox, short enough to be an outbox target (the e-mail fallback's).
+EMAIL_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
+MAX_EMAIL = 100
+
+
+def is_email_address(text: str) -> bool:
+    return len(text) <= MAX_EMAIL and EMAIL_ADDRESS.match(text) is not None
 
 
 class UnknownLocale(DomainError):  # noqa: N818 (domain language)
     code = "unknown_locale"
+
+
+class InvalidEmail(DomainError):  # noqa: N818 (domain language)
+    code = "invalid_email"
 
 
 class NotAMember(DomainError):  # noqa: N818 (domain language)
@@ -45,12 +57,17 @@ def add_member(
     locale: str | None = None,
     supplier_id: int | None = None,
     partner_id: int | None = None,
+    email: str | None = None,
 ) -> Member:
-    """Create the member, or update (and reactivate) the one already there."""
+    """Create the member, or update (and reactivate) the one already there. `email` is
+    where red alerts are also mailed ("" removes it; None leaves it as it is)."""
     _check_actor(actor, f"{platform}:{user_id}")
     checked_roles = parse_roles(roles)
     if locale is not None and locale not in LOCALES:
         raise UnknownLocale(value=locale, valid=list(LOCALES))
+    email = email.strip() if email is not None else None
+    if email and not is_email_address(email):
+        raise InvalidEmail(value=email)
     member = _get(session, platform, user_id)
     before = _snapshot(member) if member else None
     if member is None:
@@ -62,6 +79,7 @@ def add_member(
         "locale": locale,
         "supplier_id": supplier_id,
         "partner_id": partner_id,
+        "email": email,
     }
     for name, value in changes.items():
         if value is not None:
@@ -113,6 +131,7 @@ def _snapshot(member: Member) -> dict[str, Any]:
         "locale": member.locale,
         "supplier_id": member.supplier_id,
         "partner_id": member.partner_id,
+        "email": member.email,
         "active": member.active,
     }
 
