@@ -5,6 +5,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -24,6 +25,7 @@ from bot.dispatch import DispatchReport, dispatch_outbox
 from bot.ids import CALLBACK_CODES
 from bot.migrate import ensure_schema
 from bot.pick_cards import picks_card
+from bot.report_cards import report_card
 from bot.settings import Settings, load_settings
 from bot.supplier_cards import backup_offer_card, price_card, supplier_po_card
 from core.invites import migrate_chat
@@ -149,19 +151,21 @@ def chat_migrated(app: App, old_chat_id: str, new_chat_id: str) -> None:
 
 
 def render_card(app: App) -> Callable[[dict[str, Any], str], Card]:
-    """Outbox card JSON → the neutral card, in the reader's locale."""
+    """Outbox card JSON → the neutral card, in the reader's locale (a report's chart is
+    drawn now, from the numbers in the row)."""
     tz = app.settings.tz
+    by_type: dict[str, Callable[[dict[str, Any], str, ZoneInfo], Card]] = {
+        "alert": cards.alert_card,
+        "picks": picks_card,
+        "report": report_card,
+        "price": price_card,
+        "backup_offer": backup_offer_card,
+    }
 
     def render(data: dict[str, Any], locale: str) -> Card:
-        kind = data.get("type")
-        if kind == "alert":
-            return cards.alert_card(data, locale, tz)
-        if kind == "picks":
-            return picks_card(data, locale, tz)
-        if kind == "price":
-            return price_card(data, locale, tz)
-        if kind == "backup_offer":
-            return backup_offer_card(data, locale, tz)
+        builder = by_type.get(str(data.get("type")))
+        if builder is not None:
+            return builder(data, locale, tz)
         if data.get("audience") == "supplier":  # the same PO, in the supplier's own codes
             return supplier_po_card(data, locale, tz)
         return cards.po_card(data, locale, tz)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot import cli_chat, cli_engine, cli_members, engine, migrate, status
+from bot import cli_chat, cli_engine, cli_members, cli_report, engine, migrate, status
 from bot.app import App
 from bot.cli_common import (
     EXIT_REFUSED,
@@ -38,6 +38,7 @@ app.add_typer(config_app, name="config")
 cli_engine.register(app)
 cli_members.register(app)
 cli_chat.register(app)
+cli_report.register(app)
 
 
 @app.command("import")

@@ -8,12 +8,14 @@ checks that both catalogs have the same keys.
 from core.fields import Problem
 from core.tabular import TableError
 
-from . import en, supplier_en, supplier_zh_tw, zh_tw
+from . import en, report_en, report_zh_tw, supplier_en, supplier_zh_tw, zh_tw
 
-# The supplier flow's card texts live in their own modules; merged here, so every reader of
-# the catalogs (t, known, the tests) sees one dictionary per language.
+# The supplier flow's and the reports' texts live in their own modules; merged here, so every
+# reader of the catalogs (t, known, the tests) sees one dictionary per language.
 zh_tw.MESSAGES.update(supplier_zh_tw.MESSAGES)
 en.MESSAGES.update(supplier_en.MESSAGES)
+zh_tw.MESSAGES.update(report_zh_tw.MESSAGES)
+en.MESSAGES.update(report_en.MESSAGES)
 
 CATALOGS: dict[str, dict[str, str]] = {"zh-TW": zh_tw.MESSAGES, "en": en.MESSAGES}
 DEFAULT_LOCALE = "zh-TW"
