@@ -23,6 +23,7 @@ from bot.binding_commands import bind, invite
 from bot.charts import stock_chart
 from bot.engine import by_urgency, current_plan, default_as_of
 from bot.i18n import t
+from bot.kpi_commands import kpi
 from bot.report_commands import report
 from bot.supplier_commands import is_supplier, supplier_answer
 from core.members import find_member
@@ -277,6 +278,8 @@ SUBCOMMANDS: dict[str, Sub] = {
     "計畫": _plan_top,
     "approve": _approve,
     "核准": _approve,
+    "kpi": kpi,
+    "指標": kpi,
     "report": report,
     "報表": report,
     "help": _help,
