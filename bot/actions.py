@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from adapters.chat import Interaction, Reply
 from bot import cards, forms
+from bot.emergency_actions import EMERGENCY_ACTIONS, EMERGENCY_FORMS
 from bot.i18n import t
 from bot.ids import PICK_ACK
 from bot.pick_cards import picks_card
@@ -236,10 +237,12 @@ ACTIONS: dict[str, Handler] = {
     cards.DISMISS: _open_dismiss,
     PICK_ACK: _ack_picks,
     **SUPPLIER_FLOW_ACTIONS,
+    **EMERGENCY_ACTIONS,
 }
 FORMS: dict[str, Handler] = {
     forms.REJECT_FORM: _reject,
     forms.EDIT_FORM: _edit,
     forms.DISMISS_FORM: _dismiss,
     **SUPPLIER_FLOW_FORMS,
+    **EMERGENCY_FORMS,
 }

@@ -34,6 +34,7 @@ from bot.ids import (  # the adapters route presses on these
     DISMISS,
     DRAFT_PO,
     EDIT,
+    EMERGENCY,
     REJECT,
     SNOOZE,
 )
@@ -70,6 +71,7 @@ PO_FIELDS = (  # overdue PO and out-of-band price alerts are about a PO, not sto
     ("price_band_pct", "card.alert.band", "band", False),
 )
 PO_KINDS = frozenset({"overdue_po", "price_out_of_band"})
+EMERGENCY_KINDS = frozenset({"surge", "imminent_stockout"})  # may call for 緊急補貨
 
 
 def _actor(data: Mapping[str, Any], loc: str, tz: ZoneInfo) -> str:
@@ -365,6 +367,10 @@ def _alert_buttons(
         buttons.append(
             Button(DRAFT_PO, t("card.button.draft_po", loc), alert_id, ButtonStyle.PRIMARY)
         )
+    kind = str(data.get("kind") or "")
+    if kind in EMERGENCY_KINDS and data.get("sku") and not details.get("emergency"):
+        label = t("card.button.emergency", loc)
+        buttons.append(Button(EMERGENCY, label, alert_id, ButtonStyle.DANGER))
     buttons.append(Button(SNOOZE, t("card.button.snooze", loc), alert_id))
     buttons.append(Button(DISMISS, t("card.button.dismiss", loc), alert_id))
     return tuple(buttons)
@@ -377,6 +383,8 @@ def _alert_footer(
     lines = []
     if details.get("po") and data.get("sku"):
         lines.append(t("card.alert.footer.po", loc, po=details["po"]))
+    if details.get("emergency") and data.get("sku"):
+        lines.append(t("card.alert.footer.emergency", loc, po=details["emergency"]))
     if status == "snoozed":
         until = when(data.get("snoozed_until") or data.get("until"), loc, tz)
         lines.append(t("card.alert.footer.snoozed", loc, actor=actor, until=until))

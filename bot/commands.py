@@ -21,6 +21,7 @@ from adapters.chat import Card, Command, Field, Image, Reply, Table, Tone
 from bot import cards, formats
 from bot.binding_commands import bind, invite
 from bot.charts import stock_chart
+from bot.emergency_commands import emergency
 from bot.engine import by_urgency, current_plan, default_as_of
 from bot.i18n import t
 from bot.kpi_commands import kpi
@@ -278,6 +279,8 @@ SUBCOMMANDS: dict[str, Sub] = {
     "計畫": _plan_top,
     "approve": _approve,
     "核准": _approve,
+    "emergency": emergency,
+    "緊急": emergency,
     "kpi": kpi,
     "指標": kpi,
     "report": report,

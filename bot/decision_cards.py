@@ -175,6 +175,12 @@ def backup_offer_card(data: Mapping[str, Any], locale: str, tz: ZoneInfo) -> Car
 
 def _why(data: Mapping[str, Any], po: Mapping[str, Any], loc: str) -> str:
     supplier = _supplier(po)
+    if data.get("event") == "emergency_overdue":  # 緊急補貨: confirm_within passed
+        minutes, limit = data.get("minutes"), data.get("confirm_within_minutes")
+        minutes, limit = number(minutes, loc), number(limit, loc)
+        return t(
+            "card.backup.emergency_overdue", loc, supplier=supplier, minutes=minutes, limit=limit
+        )
     if data.get("hours") is not None or data.get("event") in ("overdue", "backup_offered"):
         hours, sla = number(data.get("hours"), loc), number(data.get("sla_hours"), loc)
         return t("card.backup.overdue", loc, supplier=supplier, hours=hours, sla=sla)

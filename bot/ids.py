@@ -12,6 +12,7 @@ EDIT = "po.edit"
 DRAFT_PO = "alert.draft_po"
 SNOOZE = "alert.snooze"
 DISMISS = "alert.dismiss"
+EMERGENCY = "alert.emergency"  # 緊急補貨: opens EMERGENCY_FORM (quantity, reason)
 REASSIGN = "po.reassign"  # give the declined (or late) lines to the backup supplier
 PRICE_ACCEPT = "price.accept"
 PRICE_REFUSE = "price.refuse"
@@ -31,6 +32,7 @@ PICK_ACK = "pick.ack"
 REJECT_FORM = "po.reject_form"
 EDIT_FORM = "po.edit_form"
 DISMISS_FORM = "alert.dismiss_form"
+EMERGENCY_FORM = "alert.emergency_form"
 ARRIVAL_FORM = "supplier.arrival_form"
 PRICE_FORM = "supplier.price_form"
 DECLINE_FORM = "supplier.decline_form"
@@ -43,6 +45,7 @@ CALLBACK_CODES = {
     DRAFT_PO: "ad",
     SNOOZE: "as",
     DISMISS: "ax",
+    EMERGENCY: "ae",
     REASSIGN: "rb",
     PRICE_ACCEPT: "qa",
     PRICE_REFUSE: "qr",

@@ -10,13 +10,16 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from bot.triggers import parse_daily, parse_weekly
+from core.approvers import approver_level
 
 DEFAULT_CONFIG_FILE = "replenish.toml"
 Locale = Literal["zh-TW", "en"]
@@ -41,7 +44,7 @@ class ApprovalSettings(BaseModel):
     """Who must approve: above `second_approver_over` (TWD) two different managers."""
 
     second_approver_over: Decimal | None = Field(None, ge=0)
-    emergency_needs_second: bool = True
+    emergency_needs_second: bool = False  # an emergency (緊急補貨) PO: one approval is enough
 
 
 class TelegramSettings(BaseModel):
@@ -66,6 +69,45 @@ class PickSettings(BaseModel):
     escalate_after_minutes: int = Field(60, ge=1)
 
 
+class EmergencySettings(BaseModel):
+    """緊急補貨: who approves an emergency order and how long they have. `approvers` is the
+    escalation chain, one level after another; a level lists roles ("manager") or members
+    ("slack:U123", "telegram:456"). Not approved within `approve_within_minutes`: a reminder
+    to the level; as long again: the next level is asked. The supplier not confirming within
+    `confirm_within_minutes` of the approval: the backup supplier is offered. Whether an
+    emergency PO above the limit needs a second manager: `approval.emergency_needs_second`."""
+
+    approve_within_minutes: int = Field(30, ge=1)
+    confirm_within_minutes: int = Field(60, ge=1)
+    approvers: list[list[str]] = Field(default_factory=lambda: [["manager"]], min_length=1)
+
+    @field_validator("approvers")
+    @classmethod
+    def _approver_refs(cls, levels: list[list[str]]) -> list[list[str]]:
+        return [approver_level(level) for level in levels]
+
+
+class SchedulerSettings(BaseModel):
+    """The bot's own clock (bot/jobs.py). Times are in the shop's time zone (`timezone`)."""
+
+    enabled: bool = True  # false: `replenish run` only serves chat and delivers the outbox
+    monitor_interval_minutes: int = Field(15, ge=1, le=1440)
+    daily_report_time: str = "09:00"  # HH:MM
+    weekly_kpi: str = "mon 09:00"  # weekday (mon…sun) and HH:MM
+
+    @field_validator("daily_report_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        parse_daily(value)
+        return value
+
+    @field_validator("weekly_kpi")
+    @classmethod
+    def _weekly_time(cls, value: str) -> str:
+        parse_weekly(value)
+        return value
+
+
 class PlanningSettings(BaseModel):
     """How the engine decides (see README: How it decides)."""
 
@@ -74,6 +116,33 @@ class PlanningSettings(BaseModel):
     order_cost: float = Field(300.0, ge=0)  # TWD per PO line, for EOQ
     holding_rate: float = Field(0.25, gt=0)  # per year, fraction of unit cost
     history_days: int = Field(365, ge=28)
+
+
+class EmailSettings(BaseModel):
+    """The e-mail fallback (off by default): red alerts and emergency requests are also
+    e-mailed to the members who own them, and a chat message still undelivered after
+    `undelivered_after_minutes` is e-mailed instead. Port 587 with STARTTLS, or 465 with
+    `use_ssl` (implicit TLS); a server without STARTTLS is refused, never used in clear."""
+
+    enabled: bool = False
+    host: str = ""
+    port: int = Field(587, ge=1, le=65535)
+    username: str = ""  # empty: no login
+    password: SecretStr | None = None
+    sender: str = ""  # the From address, e.g. replenish@shop.tw
+    starttls: bool = True
+    use_ssl: bool = False
+    timeout_seconds: float = Field(30.0, gt=0)
+    local_hostname: str | None = None  # the name we greet the server with; None: our FQDN
+    undelivered_after_minutes: int = Field(30, ge=1)
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> "EmailSettings":
+        missing = [name for name in ("host", "sender") if self.enabled and not getattr(self, name)]
+        if missing:
+            names = ", ".join(f"email.{name} (REPLENISH_EMAIL__{name.upper()})" for name in missing)
+            raise ValueError(f"email.enabled needs {names}")
+        return self
 
 
 class Settings(BaseSettings):
@@ -90,8 +159,11 @@ class Settings(BaseSettings):
     approval: ApprovalSettings = ApprovalSettings()
     supplier: SupplierSettings = SupplierSettings()
     picks: PickSettings = PickSettings()
+    emergency: EmergencySettings = EmergencySettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
     slack: SlackSettings = SlackSettings()
     telegram: TelegramSettings = TelegramSettings()
+    email: EmailSettings = EmailSettings()
 
     @field_validator("timezone")
     @classmethod

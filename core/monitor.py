@@ -143,8 +143,9 @@ def _reconcile_alerts(session: Session, wanted: pd.DataFrame, result: MonitorRes
         elif alert.details != row.details or alert.severity != row.severity:
             if alert.severity != row.severity:  # louder or quieter: worth a fresh card
                 told.append((alert, "updated"))
-            po = alert.details.get("po")  # keep the PO a Draft PO press made
-            alert.details = row.details | ({"po": po} if po else {})
+            # keep the PO a Draft PO press made, and the emergency order one opened
+            made = {k: alert.details[k] for k in ("po", "emergency") if alert.details.get(k)}
+            alert.details = row.details | made
             alert.severity, alert.updated_at = row.severity, now
             result.updated.append(row.dedupe_key)
     for key, alert in live.items():  # conditions that cleared

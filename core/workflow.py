@@ -344,6 +344,10 @@ def _finish(
             data=audit_data,
         )
     )
+    if po.emergency:  # an emergency request's clock follows its PO (緊急補貨)
+        from core.emergency import follow_po  # noqa: PLC0415 (it builds on this module)
+
+        follow_po(session, po, name, now)
     event = name.removeprefix("po.") if audit_as else action.value
     event = "first_approval" if first_approval else event
     card = po_card(session, po, event, by=_name(actor), at=now, **data)

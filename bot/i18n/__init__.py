@@ -8,14 +8,41 @@ checks that both catalogs have the same keys.
 from core.fields import Problem
 from core.tabular import TableError
 
-from . import en, report_en, report_zh_tw, supplier_en, supplier_zh_tw, zh_tw
+from . import (
+    emergency_en,
+    emergency_zh_tw,
+    en,
+    jobs_en,
+    jobs_zh_tw,
+    kpi_en,
+    kpi_zh_tw,
+    mail_en,
+    mail_zh_tw,
+    report_en,
+    report_zh_tw,
+    supplier_en,
+    supplier_zh_tw,
+    zh_tw,
+)
 
-# The supplier flow's and the reports' texts live in their own modules; merged here, so every
-# reader of the catalogs (t, known, the tests) sees one dictionary per language.
+# The supplier flow's, the reports' and the e-mail fallback's texts live in their own modules;
+# merged here, so every reader of the catalogs (t, known, the tests) sees one dictionary per
+# language.
 zh_tw.MESSAGES.update(supplier_zh_tw.MESSAGES)
 en.MESSAGES.update(supplier_en.MESSAGES)
 zh_tw.MESSAGES.update(report_zh_tw.MESSAGES)
 en.MESSAGES.update(report_en.MESSAGES)
+zh_tw.MESSAGES.update(mail_zh_tw.MESSAGES)
+en.MESSAGES.update(mail_en.MESSAGES)
+# The scheduler's jobs and `replenish run | scheduler | jobs`, likewise.
+zh_tw.MESSAGES.update(jobs_zh_tw.MESSAGES)
+en.MESSAGES.update(jobs_en.MESSAGES)
+# The KPIs (`replenish kpi`, `/replenish kpi`), likewise.
+zh_tw.MESSAGES.update(kpi_zh_tw.MESSAGES)
+en.MESSAGES.update(kpi_en.MESSAGES)
+# Emergency orders (緊急補貨), likewise.
+zh_tw.MESSAGES.update(emergency_zh_tw.MESSAGES)
+en.MESSAGES.update(emergency_en.MESSAGES)
 
 CATALOGS: dict[str, dict[str, str]] = {"zh-TW": zh_tw.MESSAGES, "en": en.MESSAGES}
 DEFAULT_LOCALE = "zh-TW"

@@ -464,6 +464,7 @@ def test_alert_card_zh_tw():
     ]
     assert [(b.action_id, b.label, b.value, b.style) for b in card.buttons] == [
         (cards.DRAFT_PO, "建立採購單", "7", ButtonStyle.PRIMARY),
+        (cards.EMERGENCY, "緊急補貨", "7", ButtonStyle.DANGER),
         (cards.SNOOZE, "稍後提醒（1 天）", "7", ButtonStyle.DEFAULT),
         (cards.DISMISS, "忽略", "7", ButtonStyle.DEFAULT),
     ]
@@ -481,7 +482,12 @@ def test_alert_card_en():
         ("Lead time", "5 d"),
         ("Pick priority", "🔴 Red"),
     ]
-    assert [b.label for b in card.buttons] == ["Draft PO", "Snooze 1 day", "Dismiss"]
+    assert [b.label for b in card.buttons] == [
+        "Draft PO",
+        "Emergency order",
+        "Snooze 1 day",
+        "Dismiss",
+    ]
 
 
 KIND_TITLES = {
@@ -599,8 +605,19 @@ def test_alert_already_on_a_po_loses_its_draft_button():
     data = alert_data()
     data["details"]["po"] = "PO20261125-002"
     card = cards.alert_card(data, "zh-TW", TZ)
-    assert [b.action_id for b in card.buttons] == [cards.SNOOZE, cards.DISMISS]
+    # a PO on its way may still come too late: an emergency order stays possible
+    assert [b.action_id for b in card.buttons] == [cards.EMERGENCY, cards.SNOOZE, cards.DISMISS]
     assert "🛒 已列入採購單 PO20261125-002" in card.footer
+
+
+def test_an_emergency_order_placed_hides_its_button_and_says_so():
+    data = alert_data()
+    data["details"]["emergency"] = "PO20261125-003"
+    card = cards.alert_card(data, "zh-TW", TZ)
+    assert [b.action_id for b in card.buttons] == [cards.DRAFT_PO, cards.SNOOZE, cards.DISMISS]
+    assert "🚨 已提出緊急補貨，採購單 PO20261125-003" in card.footer
+    low = cards.alert_card({**alert_data(), "kind": "low_stock"}, "en", TZ)
+    assert cards.EMERGENCY not in [b.action_id for b in low.buttons]  # not an emergency
 
 
 ALERT_FOOTERS = [
