@@ -376,7 +376,12 @@ def _seconds(value: Any) -> float | None:
         return None
 
 
+def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:
+    """Socket Mode: Slack delivers over a WebSocket this process opens (no public URL); the
+    same listeners as HTTP mode. `connect()` returns at once, `close()` ends it."""
+    return SocketModeHandler(app, app_token, web_client=app.client)
+
+
 def serve_socket_mode(app: App, app_token: str) -> None:
-    """Socket Mode: Slack delivers over a WebSocket this process opens (no public URL).
-    Runs until interrupted; the same listeners as HTTP mode."""
-    SocketModeHandler(app, app_token, web_client=app.client).start()
+    """Socket Mode until interrupted."""
+    socket_mode_handler(app, app_token).start()

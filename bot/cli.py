@@ -9,7 +9,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot import cli_chat, cli_engine, cli_members, cli_report, engine, migrate, status
+from bot import (
+    cli_chat,
+    cli_engine,
+    cli_jobs,
+    cli_kpi,
+    cli_members,
+    cli_report,
+    cli_run,
+    engine,
+    migrate,
+    status,
+)
 from bot.app import App
 from bot.cli_common import (
     EXIT_REFUSED,
@@ -38,6 +49,9 @@ app.add_typer(config_app, name="config")
 cli_engine.register(app)
 cli_members.register(app)
 cli_chat.register(app)
+cli_kpi.register(app)
+cli_run.register(app)
+cli_jobs.register(app)
 cli_report.register(app)
 
 

@@ -1,25 +1,13 @@
-"""`replenish bind …` (which channel hears what) and `replenish run slack` (the bot itself)."""
+"""`replenish bind …` (which channel hears what) and `replenish invite` (a code that binds a
+Telegram group). Running the bot is bot/cli_run.py."""
 
-import logging
-from collections.abc import Callable
 from typing import Annotated
 
 import typer
 from rich.table import Table
 from sqlmodel import select
 
-from adapters.http import serve
-from adapters.slack import serve_socket_mode
-from adapters.telegram import serve_polling
-from bot.app import (
-    App,
-    NotConfigured,
-    chat_adapters,
-    http_app,
-    slack_bolt,
-    telegram_application,
-    telegram_webhook,
-)
+from bot.app import App
 from bot.cli_common import (
     EXIT_REFUSED,
     ConfigOption,
@@ -31,16 +19,12 @@ from bot.cli_common import (
     refuse,
 )
 from bot.i18n import t
-from bot.jobs import start_background
 from core.invites import create_invite
 from core.members import PURPOSES, bind_chat, list_bindings, unbind_chat
 from core.models import Location, Supplier, utcnow
 from core.permissions import DomainError
 
 bind_app = typer.Typer(no_args_is_help=True, help="Chat bindings: which channel hears what.")
-run_app = typer.Typer(no_args_is_help=True, help="Run the bot.")
-log = logging.getLogger(__name__)
-OUTBOX_EVERY_SECONDS = 5.0
 
 PurposeOption = Annotated[
     str, typer.Option("--purpose", help=f"One of: {', '.join(PURPOSES)}.", show_default=False)
@@ -52,7 +36,6 @@ ChannelOption = Annotated[
 
 def register(app: typer.Typer) -> None:
     app.add_typer(bind_app, name="bind")
-    app.add_typer(run_app, name="run")
     app.command("invite")(invite_command)
 
 
@@ -101,87 +84,6 @@ def bind_list(db: DbOption = None, config: ConfigOption = None, lang: LangOption
     for row in rows:
         table.add_row(*row)
     console.print(table)
-
-
-@run_app.command("slack")
-def run_slack(
-    socket: Annotated[bool, typer.Option("--socket", help="Socket Mode (no public URL).")] = False,
-    http: Annotated[bool, typer.Option("--http", help="HTTP mode: serve /slack/events.")] = False,
-    host: Annotated[str, typer.Option("--host", help="HTTP mode: address to listen on.")] = (
-        "0.0.0.0"  # noqa: S104 (a server for Slack to reach; --host 127.0.0.1 behind a proxy)
-    ),
-    port: Annotated[int, typer.Option("--port", help="HTTP mode: port.")] = 3000,
-    db: DbOption = None,
-    config: ConfigOption = None,
-    lang: LangOption = None,
-) -> None:
-    """Run the Slack bot (Socket Mode or HTTP mode), delivering the outbox meanwhile."""
-    application = build_or_exit(db, config, lang)
-    ui = application.locale
-    if socket == http:
-        errors.print(t("cli.run.pick_mode", ui))
-        raise typer.Exit(EXIT_REFUSED)
-
-    def prepare() -> Callable[[], None]:
-        bolt = slack_bolt(application, socket_mode=socket)
-        if not socket:
-            console.print(t("cli.run.http", ui, host=host, port=port))
-            return lambda: serve(http_app(application, bolt), host=host, port=port)
-        token = application.settings.slack.app_token
-        assert token is not None  # slack_bolt() checked
-        console.print(t("cli.run.socket", ui))
-        return lambda: serve_socket_mode(bolt, token.get_secret_value())
-
-    _run_bot(application, prepare)
-
-
-@run_app.command("telegram")
-def run_telegram(
-    webhook: Annotated[
-        bool, typer.Option("--webhook", help="Webhook mode (else long polling).")
-    ] = False,
-    host: Annotated[str, typer.Option("--host", help="Webhook mode: address to listen on.")] = (
-        "0.0.0.0"  # noqa: S104 (a server for Telegram to reach; 127.0.0.1 behind a proxy)
-    ),
-    port: Annotated[int, typer.Option("--port", help="Webhook mode: port.")] = 8443,
-    db: DbOption = None,
-    config: ConfigOption = None,
-    lang: LangOption = None,
-) -> None:
-    """Run the Telegram bot (long polling or webhook), delivering the outbox meanwhile."""
-    application = build_or_exit(db, config, lang)
-    ui = application.locale
-
-    def prepare() -> Callable[[], None]:
-        bot = telegram_application(application, webhook=webhook)
-        if not webhook:
-            console.print(t("cli.run.telegram_polling", ui))
-            return lambda: serve_polling(bot)
-        endpoint = telegram_webhook(application, bot)
-        console.print(t("cli.run.telegram_webhook", ui, host=host, port=port))
-        return lambda: serve(http_app(application, None, endpoint), host=host, port=port)
-
-    _run_bot(application, prepare)
-
-
-def _run_bot(application: App, prepare: Callable[[], Callable[[], None]]) -> None:
-    """Wire the bot (a missing setting is named, exit 2), then serve it with the outbox and
-    watchdogs running in the background until it stops."""
-    _logging()
-    try:
-        serve_bot = prepare()
-    except NotConfigured as missing:
-        errors.print(t("cli.run.not_configured", application.locale, setting=missing.setting))
-        raise typer.Exit(EXIT_REFUSED) from None
-    background = start_background(application, chat_adapters(application))
-    try:
-        serve_bot()
-    finally:
-        background.shutdown(wait=False)
-
-
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 def invite_command(
