@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from adapters.chat import Card, ChatAdapter
+from adapters.email import PLATFORM as PLATFORM_EMAIL
 from adapters.http import ReplenishAsgi
 from adapters.slack import PLATFORM as PLATFORM_SLACK
 from adapters.slack import SlackBolt as BoltApp
@@ -22,7 +23,9 @@ from adapters.telegram_delivery import TelegramChat
 from bot import cards
 from bot.chatbot import ChatBot
 from bot.dispatch import DispatchReport, dispatch_outbox
+from bot.emergency_cards import emergency_card
 from bot.ids import CALLBACK_CODES
+from bot.mail import email_chat, is_mail, mail_card
 from bot.migrate import ensure_schema
 from bot.pick_cards import picks_card
 from bot.report_cards import report_card
@@ -131,7 +134,8 @@ def telegram_webhook(app: App, application: TelegramApplication) -> TelegramWebh
 
 
 def chat_adapters(app: App) -> dict[str, ChatAdapter]:
-    """Delivery for every platform that has a token; the outbox waits for the others."""
+    """Delivery for every platform that has a token (e-mail: when enabled); the outbox
+    waits for the others."""
     adapters: dict[str, ChatAdapter] = {}
     if app.settings.slack.bot_token is not None:
         token = app.settings.slack.bot_token.get_secret_value()
@@ -141,6 +145,8 @@ def chat_adapters(app: App) -> dict[str, ChatAdapter]:
         adapters[PLATFORM_TELEGRAM] = TelegramChat(
             telegram_config(app.settings), lambda old, new: chat_migrated(app, old, new)
         )
+    if app.settings.email.enabled:  # the fallback: red alerts, undelivered chat messages
+        adapters[PLATFORM_EMAIL] = email_chat(app.settings.email)
     return adapters
 
 
@@ -160,9 +166,12 @@ def render_card(app: App) -> Callable[[dict[str, Any], str], Card]:
         "report": report_card,
         "price": price_card,
         "backup_offer": backup_offer_card,
+        "emergency": emergency_card,
     }
 
     def render(data: dict[str, Any], locale: str) -> Card:
+        if is_mail(data):  # the card inside, in the reader's locale, as a mail
+            return mail_card(data, locale, tz, render)
         builder = by_type.get(str(data.get("type")))
         if builder is not None:
             return builder(data, locale, tz)
