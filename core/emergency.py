@@ -26,7 +26,7 @@ from core.approvers import DEFAULT_CHAIN, Chain, member_name
 from core.calendar import TAIPEI
 from core.drafts import _next_number, lock_drafting, po_total
 from core.emergency_routing import emergency_json, requests_for, route
-from core.kpi import _durations
+from core.kpi import durations
 from core.kpi_data import emergencies
 from core.models import (
     Alert,
@@ -287,6 +287,6 @@ def response_times(
     frame = emergencies(session, day_start(start, tz), day_start(end + timedelta(days=1), tz), tz)
     return {
         "requests": len(frame),
-        "approve_minutes": asdict(_durations(frame["approve_minutes"])),
-        "confirm_minutes": asdict(_durations(frame["confirm_minutes"])),
+        "approve_minutes": asdict(durations(frame["approve_minutes"])),
+        "confirm_minutes": asdict(durations(frame["confirm_minutes"])),
     }

@@ -130,8 +130,8 @@ def kpis(
     return KpiSet(
         start=start,
         end=end,
-        approve_minutes=_durations(parts.minutes["approve_minutes"]),
-        confirm_minutes=_durations(parts.minutes["confirm_minutes"]),
+        approve_minutes=durations(parts.minutes["approve_minutes"]),
+        confirm_minutes=durations(parts.minutes["confirm_minutes"]),
         **{name: _plain(name, row[name]) for name in _SCALARS},
     )
 
@@ -201,7 +201,8 @@ def _ratios(parts: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns="inventory_value")
 
 
-def _durations(minutes: pd.Series) -> Durations:
+def durations(minutes: pd.Series) -> Durations:
+    """Count, median and p90 (linear interpolation) of one step's minutes; NaN = not reached."""
     known = minutes.dropna()
     if known.empty:
         return Durations(0, None, None)
