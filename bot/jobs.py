@@ -36,7 +36,8 @@ from adapters.chat import ChatAdapter
 from bot.app import App, chat_adapters, render_card
 from bot.dispatch import DispatchReport, dispatch_outbox
 from bot.engine import run_monitor
-from bot.reports import send_daily_report, send_weekly_kpi
+from bot.mail import email_fallback_step
+from bot.reports import send_daily_report, send_exceptions, send_weekly_kpi
 from bot.settings import SchedulerSettings
 from bot.triggers import At, Every, Schedule, parse_daily, parse_weekly
 from core.emergency_watchdog import emergency_watchdog
@@ -131,6 +132,7 @@ WATCHDOGS: dict[str, WatchdogStep] = {
     "emergency": emergencies,
     "supplier": supplier_sla,
     "picks": pick_lists,
+    "email": email_fallback_step,  # last: mails what the passes above just raised
 }
 
 
@@ -190,6 +192,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("daily_report", send_daily_report, daily_report_at, DAILY_GRACE, REPORT_TTL, True),
     JobSpec("weekly_kpi", send_weekly_kpi, weekly_kpi_at, WEEKLY_GRACE, REPORT_TTL, True),
     JobSpec("stock_snapshot", stock_snapshot, snapshot_at, DAILY_GRACE, REPORT_TTL, True),
+    JobSpec("exceptions", send_exceptions, every(300), timedelta(minutes=5), REPORT_TTL),
 )
 
 
