@@ -356,7 +356,7 @@ MESSAGES: dict[str, str] = {
     "chart.sales": "Daily sales",
     "chart.stock": "On hand",
     "chart.reorder_point": "Reorder point",
-    "cmd.help": "*/replenish* — ask the replenishment manager\n• `stock <SKU or name>` — position, forecast, reorder point and a 60-day chart\n• `po` or `po pending` — purchase orders waiting for approval\n• `po <number>` — one purchase order, with its buttons\n• `plan [top N]` — the N most urgent SKUs (default 10)\n• `approve <number>` — approve a purchase order\n• `emergency <SKU> <qty> [reason]` — emergency order: the fastest supplier, approvers told at once\n• `kpi [7d|30d|90d]` — KPIs: turnover, stockout rate, fill rate, sales growth, OTIF, emergency response\n• `help` — this list",
+    "cmd.help": "*/replenish* — ask the replenishment manager\n• `stock <SKU or name>` — position, forecast, reorder point and a 60-day chart\n• `po` or `po pending` — purchase orders waiting for approval\n• `po <number>` — one purchase order, with its buttons\n• `plan [top N]` — the N most urgent SKUs (default 10)\n• `approve <number>` — approve a purchase order\n• `emergency <SKU> <qty> [reason]` — emergency order: the fastest supplier, approvers told at once\n• `kpi [7d|30d|90d]` — KPIs: turnover, stockout rate, fill rate, sales growth, OTIF, emergency response\n• `report [daily|kpi|exceptions]` — the daily inventory report, weekly KPIs or open exceptions, with charts\n• `invite supplier <code>` — a one-time code to bind a supplier's Telegram group\n• `help` — this list",
     "cmd.unknown": "I don't know `{sub}`.",
     "cmd.stock.usage": "Which SKU? e.g. `/replenish stock A001` or `/replenish stock 鮮乳`",
     "cmd.stock.none": "No SKU matches “{query}”.",

@@ -350,7 +350,7 @@ MESSAGES: dict[str, str] = {
     "chart.sales": "每日銷量",
     "chart.stock": "在庫",
     "chart.reorder_point": "再訂購點",
-    "cmd.help": "*/replenish* — 問問補貨經理\n• `stock <品號或品名>` — 庫存位置、預測、再訂購點與近 60 天圖表\n• `po` 或 `po pending` — 待核准的採購單\n• `po <單號>` — 單張採購單（含按鈕）\n• `plan [top N]` — 最急的 N 個品項（預設 10）\n• `approve <單號>` — 核准採購單\n• `emergency <品號> <數量> [原因]` — 緊急補貨：最快的供應商、立即通知核准人\n• `kpi [7d|30d|90d]` — 指標：周轉率、缺貨率、滿足率、銷售增長、補貨準確率、緊急響應時間\n• `help` — 本說明",
+    "cmd.help": "*/replenish* — 問問補貨經理\n• `stock <品號或品名>` — 庫存位置、預測、再訂購點與近 60 天圖表\n• `po` 或 `po pending` — 待核准的採購單\n• `po <單號>` — 單張採購單（含按鈕）\n• `plan [top N]` — 最急的 N 個品項（預設 10）\n• `approve <單號>` — 核准採購單\n• `emergency <品號> <數量> [原因]` — 緊急補貨：最快的供應商、立即通知核准人\n• `kpi [7d|30d|90d]` — 指標：周轉率、缺貨率、滿足率、銷售增長、補貨準確率、緊急響應時間\n• `report [daily|kpi|exceptions]` — 庫存日報、每週指標或待處理的異常事件（含圖表）\n• `invite supplier <代碼>` — 供應商 Telegram 群組的一次性綁定代碼\n• `help` — 本說明",
     "cmd.unknown": "我不認得 `{sub}`。",
     "cmd.stock.usage": "要查哪個品項？例如 `/replenish stock A001` 或 `/replenish stock 鮮乳`",
     "cmd.stock.none": "沒有品項符合「{query}」。",
