@@ -59,7 +59,7 @@ def test_the_sla_watchdog_chases_by_the_clock_it_is_given(sup: Shop) -> None:
     _sent_at(sup, PO, _at(FRIDAY, 16))
     app = app_for(sup.store)  # 4 working hours to confirm
     picks: dict[str, list[str]] = {"resent": [], "escalated": []}
-    quiet = {"emergency": QUIET_EMERGENCY, "supplier": NOTHING, "picks": picks}
+    quiet = {"emergency": QUIET_EMERGENCY, "supplier": NOTHING, "picks": picks, "email": 0}
     assert sla_watchdog(app, _at(MONDAY, 10, 59)) == quiet
     assert sla_watchdog(app, _at(MONDAY, 11))["supplier"] == {
         "reminded": [PO],
