@@ -72,6 +72,42 @@ class Shop:
                 )
             )
 
+    def add_backup_supplier(self) -> None:
+        """S2 備援乳品: rank 2 for MILK only (its code B-77, NT$55, 2 days, MOQ 30, case 20)."""
+        with self.store.unit_of_work() as session:
+            s2 = Supplier(code="S2", name="備援乳品")
+            session.add(s2)
+            session.flush()
+            assert s2.id is not None
+            session.add(
+                SupplierTerm(
+                    supplier_id=s2.id,
+                    sku_id=self.ids["MILK"],
+                    supplier_sku="B-77",
+                    unit_price=Decimal(55),
+                    lead_time_days=2,
+                    moq=30,
+                    case_pack=20,
+                    rank=2,
+                )
+            )
+
+    def add_supplier_member(self, name: str, user_id: str, supplier: str) -> None:
+        """A Telegram person speaking for `supplier` (ids[name] is their member id)."""
+        with self.store.unit_of_work() as session:
+            found = session.scalars(select(Supplier).where(Supplier.code == supplier)).one()
+            member = add_member(
+                session,
+                None,
+                platform="telegram",
+                user_id=user_id,
+                roles=["supplier"],
+                display_name=name,
+                supplier_id=found.id,
+            )
+            assert member.id is not None
+            self.ids[name] = member.id
+
 
 MEMBERS = {
     "clerk": ["inventory_clerk"],

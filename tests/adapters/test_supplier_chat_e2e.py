@@ -38,8 +38,7 @@ from bot.ids import (
     REASSIGN,
 )
 from bot.settings import Settings, SlackSettings, TelegramSettings
-from core.members import add_member
-from core.models import PoLine, PurchaseOrder, Supplier, SupplierTerm
+from core.models import PoLine, PurchaseOrder
 from core.store import Store
 from core.workflow import submit_for_approval
 from tests.adapters.conftest import SECRET as SLACK_SECRET
@@ -100,31 +99,9 @@ def _buttons(message: dict[str, Any]) -> list[str]:
 def _backup_supplier(shop: Shop) -> None:
     """S1 prices MILK at NT$50 with a 5 % band; S2 is its rank-2 backup. Both groups bound,
     and one person of each linked to their supplier."""
-    with shop.store.unit_of_work() as session:
-        s2 = Supplier(code="S2", name="備援乳品")
-        session.add(s2)
-        session.flush()
-        session.add(
-            SupplierTerm(
-                supplier_id=s2.id,
-                sku_id=shop.ids["MILK"],
-                supplier_sku="B-77",
-                unit_price=Decimal(55),
-                moq=30,
-                case_pack=20,
-                rank=2,
-            )
-        )
-        s1 = session.scalars(select(Supplier).where(Supplier.code == "S1")).one()
-        for user, supplier in ((SALLY, s1), (SAM, s2)):
-            add_member(
-                session,
-                None,
-                platform="telegram",
-                user_id=str(user),
-                roles=["supplier"],
-                supplier_id=supplier.id,
-            )
+    shop.add_backup_supplier()
+    shop.add_supplier_member("sally", str(SALLY), "S1")
+    shop.add_supplier_member("sam", str(SAM), "S2")
     shop.bind_supplier_chat("S1", str(S1_GROUP))
     shop.bind_supplier_chat("S2", str(S2_GROUP))
 

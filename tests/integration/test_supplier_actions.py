@@ -32,14 +32,12 @@ from bot.ids import (
 )
 from bot.settings import Settings
 from core.calendar import local_today
-from core.members import add_member
 from core.models import (
     AuditEvent,
     OutboxMessage,
     PoLine,
     PoStatus,
     PurchaseOrder,
-    Supplier,
     SupplierTerm,
 )
 from core.supplier_flow import working_days_after
@@ -56,37 +54,13 @@ def sup(shop: Shop) -> Shop:
     """S1 with its own code for MILK (TEA: none), lead times and a 10 % band; S1's person
     sally; a backup S2 (rank 2 for MILK) with its person sam; both groups bound."""
     with shop.store.unit_of_work() as session:
-        s1 = session.scalars(select(Supplier).where(Supplier.code == "S1")).one()
         for term in session.scalars(select(SupplierTerm)):
             milk = term.sku_id == shop.ids["MILK"]
             term.supplier_sku = "S1-M01" if milk else ""
             term.lead_time_days, term.price_band_pct = (3 if milk else 5), 10.0
-        s2 = Supplier(code="S2", name="備援乳品")
-        session.add(s2)
-        session.flush()
-        session.add(
-            SupplierTerm(
-                supplier_id=s2.id,
-                sku_id=shop.ids["MILK"],
-                supplier_sku="B-77",
-                unit_price=Decimal(55),
-                lead_time_days=2,
-                moq=30,
-                case_pack=20,
-                rank=2,
-            )
-        )
-        for name, supplier in (("sally", s1), ("sam", s2)):
-            member = add_member(
-                session,
-                None,
-                platform="telegram",
-                user_id=f"T-{name}",
-                roles=["supplier"],
-                display_name=name,
-                supplier_id=supplier.id,
-            )
-            shop.ids[name] = member.id or 0
+    shop.add_backup_supplier()
+    shop.add_supplier_member("sally", "T-sally", "S1")
+    shop.add_supplier_member("sam", "T-sam", "S2")
     shop.bind_supplier_chat()
     shop.bind_supplier_chat("S2", S2_CHAT)
     return shop

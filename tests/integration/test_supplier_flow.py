@@ -12,7 +12,6 @@ from sqlmodel import Session, select
 
 from core.calendar import TAIPEI, working_hours_between
 from core.inbox import run_once
-from core.members import add_member
 from core.models import (
     AuditEvent,
     LeadTimeObservation,
@@ -57,40 +56,13 @@ def sup(shop: Shop) -> Shop:
     """The shop with S1's terms filled in (own codes, lead times), S1's member sally, and a
     backup S2 (rank 2 for MILK only, MOQ 30, case 20) with its member sam and its chat."""
     with shop.store.unit_of_work() as session:
-        s1 = session.scalars(select(Supplier).where(Supplier.code == "S1")).one()
         for term in session.scalars(select(SupplierTerm)):
             milk = term.sku_id == shop.ids["MILK"]
             term.supplier_sku = "S1-M01" if milk else ""  # TEA: no own code, ours is used
             term.lead_time_days = 3 if milk else 5
-        s2 = Supplier(code="S2", name="備援乳品")
-        session.add(s2)
-        session.flush()
-        assert s1.id is not None
-        assert s2.id is not None
-        session.add(
-            SupplierTerm(
-                supplier_id=s2.id,
-                sku_id=shop.ids["MILK"],
-                supplier_sku="B-77",
-                unit_price=Decimal(55),
-                lead_time_days=2,
-                moq=30,
-                case_pack=20,
-                rank=2,
-            )
-        )
-        for name, supplier_id in (("sally", s1.id), ("sam", s2.id)):
-            member = add_member(
-                session,
-                None,
-                platform="telegram",
-                user_id=f"T-{name}",
-                roles=["supplier"],
-                display_name=name,
-                supplier_id=supplier_id,
-            )
-            assert member.id is not None
-            shop.ids[name] = member.id
+    shop.add_backup_supplier()
+    shop.add_supplier_member("sally", "T-sally", "S1")
+    shop.add_supplier_member("sam", "T-sam", "S2")
     shop.bind_supplier_chat()
     shop.bind_supplier_chat("S2", S2_CHAT)
     return shop
