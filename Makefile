@@ -33,6 +33,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/import_sales.py
 	$(BIN)/python benchmarks/plan_speed.py
+	$(BIN)/python benchmarks/kpi_speed.py
 	$(BIN)/python benchmarks/decision_quality.py
 
 soak: $(STAMP)
