@@ -35,6 +35,7 @@ from sqlmodel import Session
 from adapters.chat import ChatAdapter
 from bot.app import App, chat_adapters, render_card
 from bot.dispatch import DispatchReport, dispatch_outbox
+from bot.drop_folder import import_inbox
 from bot.engine import run_monitor
 from bot.mail import email_fallback_step
 from bot.reports import send_daily_report, send_exceptions, send_weekly_kpi
@@ -193,6 +194,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("weekly_kpi", send_weekly_kpi, weekly_kpi_at, WEEKLY_GRACE, REPORT_TTL, True),
     JobSpec("stock_snapshot", stock_snapshot, snapshot_at, DAILY_GRACE, REPORT_TTL, True),
     JobSpec("exceptions", send_exceptions, every(300), timedelta(minutes=5), REPORT_TTL),
+    JobSpec("drop_folder", import_inbox, every(60), timedelta(seconds=30), timedelta(minutes=5)),
 )
 
 

@@ -5,6 +5,7 @@ import time: call `load_settings()` where the program starts.
 """
 
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -108,6 +109,25 @@ class SchedulerSettings(BaseModel):
         return value
 
 
+class FeedsSettings(BaseModel):
+    """Data that flows in by itself (bot/drop_folder.py)."""
+
+    inbox_dir: Path | None = None  # watched drop folder; None: the drop_folder job does nothing
+    # POST /ingest/{kind}: source name → SHA-256 hex of its token (`replenish feed token add`);
+    # none: the endpoint is not mounted.
+    tokens: dict[str, str] = Field(default_factory=dict)
+    hmac_secret: SecretStr | None = None  # set: X-Replenish-Signature is required
+    max_body_bytes: int = Field(5_000_000, ge=1)
+
+    @field_validator("tokens")
+    @classmethod
+    def _token_hashes(cls, tokens: dict[str, str]) -> dict[str, str]:
+        for name, digest in tokens.items():
+            if not re.fullmatch(r"[0-9a-f]{64}", digest.lower()):
+                raise ValueError(f"feeds.tokens.{name}: expected the token's SHA-256 hex")
+        return {name: digest.lower() for name, digest in tokens.items()}
+
+
 class PlanningSettings(BaseModel):
     """How the engine decides (see README: How it decides)."""
 
@@ -164,6 +184,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = SlackSettings()
     telegram: TelegramSettings = TelegramSettings()
     email: EmailSettings = EmailSettings()
+    feeds: FeedsSettings = FeedsSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -30,7 +30,10 @@ STOP_WITHIN_SECONDS = 10.0
 START_WITHIN_SECONDS = 60.0
 REFUSED = 2
 LANGS = pytest.mark.parametrize("lang", ["zh-TW", "en"])
-ALL_JOBS = "monitor, outbox, sla_watchdog, daily_report, weekly_kpi, stock_snapshot, exceptions"
+ALL_JOBS = (
+    "monitor, outbox, sla_watchdog, daily_report, weekly_kpi, stock_snapshot, exceptions, "
+    "drop_folder"
+)
 
 
 @pytest.fixture(autouse=True)

@@ -98,7 +98,8 @@ def test_scheduler_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch
 def test_the_registry() -> None:
     ids = [spec.id for spec in JOBS]
     assert len(ids) == len(set(ids))
-    assert {"monitor", "outbox", "sla_watchdog", "daily_report", "weekly_kpi"} <= set(ids)
+    expected = {"monitor", "outbox", "sla_watchdog", "daily_report", "weekly_kpi", "drop_folder"}
+    assert expected <= set(ids)
     caught_up = {spec.id for spec in JOBS if spec.catch_up}
     assert caught_up == {"daily_report", "weekly_kpi", "stock_snapshot"}  # late, not skipped
     outbox = job_named("outbox")
