@@ -1,5 +1,5 @@
 """The one ASGI app: Slack events at /slack/events, Telegram's webhook at /telegram/webhook,
-health at /healthz.
+data feeds at /ingest/{kind} (adapters/ingest.py), health at /healthz.
 
 Slack requests go to bolt's own ASGI handler (signature verification included), with the
 synchronous dispatch moved to a worker thread so one slow listener never holds up the event
@@ -19,6 +19,8 @@ from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
+from adapters.ingest import PATH_PREFIX as INGEST_PREFIX
+from adapters.ingest import IngestEndpoint
 from adapters.telegram import WEBHOOK_PATH, TelegramWebhook
 
 Scope = MutableMapping[str, Any]
@@ -46,9 +48,11 @@ class ReplenishAsgi:
         health: Callable[[], dict[str, Any]],
         *,
         telegram: TelegramWebhook | None = None,
+        ingest: IngestEndpoint | None = None,
     ) -> None:
         self.slack = _ThreadedSlackHandler(slack, path=SLACK_PATH) if slack else None
         self.telegram = telegram
+        self.ingest = ingest
         self.health = health
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -62,6 +66,8 @@ class ReplenishAsgi:
             await self.slack(scope, receive, send)  # type: ignore[arg-type]
         elif scope["path"] == WEBHOOK_PATH and self.telegram is not None:
             await self.telegram(scope, receive, send)  # type: ignore[arg-type]
+        elif scope["path"].startswith(INGEST_PREFIX) and self.ingest is not None:
+            await self.ingest(scope, receive, send)
         else:
             await _reply(send, 404, {"ok": False, "error": "not_found"})
 

@@ -24,6 +24,7 @@ from bot import cards
 from bot.chatbot import ChatBot
 from bot.dispatch import DispatchReport, dispatch_outbox
 from bot.emergency_cards import emergency_card
+from bot.feeds import feed_endpoint
 from bot.ids import CALLBACK_CODES
 from bot.mail import email_chat, is_mail, mail_card
 from bot.migrate import ensure_schema
@@ -194,7 +195,9 @@ def deliver_outbox(app: App, adapters: Mapping[str, ChatAdapter]) -> DispatchRep
 def http_app(
     app: App, slack: BoltApp | None, telegram: TelegramWebhook | None = None
 ) -> ReplenishAsgi:
-    return ReplenishAsgi(slack, health=lambda: health(app), telegram=telegram)
+    return ReplenishAsgi(
+        slack, health=lambda: health(app), telegram=telegram, ingest=feed_endpoint(app)
+    )
 
 
 def health(app: App) -> dict[str, Any]:

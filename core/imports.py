@@ -71,14 +71,41 @@ def import_bytes(
     table = read_table(data, name=name)
     validated = validate(table, kind, tz)
     with store.unit_of_work() as session:
-        context = _Context(session, default_location, validated.fields)
-        validated = _check_references(kind, validated, context)
-        validated = reject_where(validated, duplicate_keys(validated.rows, KEYS[kind]))
-        imported, duplicates = WRITERS[kind](session, validated.rows, context, tz)
+        report = _write(session, kind, validated, table.encoding, tz, default_location)
         if dry_run:
             session.rollback()
+    return report
+
+
+def import_in_session(
+    session: Session,
+    kind: Kind,
+    data: bytes,
+    *,
+    name: str = "",
+    tz: ZoneInfo,
+    default_location: str = "WH",
+) -> ImportReport:
+    """`import_bytes` inside the caller's transaction (the ingest endpoint's keyed one)."""
+    table = read_table(data, name=name)
+    validated = validate(table, kind, tz)
+    return _write(session, kind, validated, table.encoding, tz, default_location)
+
+
+def _write(
+    session: Session,
+    kind: Kind,
+    validated: Validated,
+    encoding: str,
+    tz: ZoneInfo,
+    default_location: str,
+) -> ImportReport:
+    context = _Context(session, default_location, validated.fields)
+    validated = _check_references(kind, validated, context)
+    validated = reject_where(validated, duplicate_keys(validated.rows, KEYS[kind]))
+    imported, duplicates = WRITERS[kind](session, validated.rows, context, tz)
     return ImportReport(
-        kind, imported, duplicates, validated.rejects, validated.ignored_columns, table.encoding
+        kind, imported, duplicates, validated.rejects, validated.ignored_columns, encoding
     )
 
 
