@@ -12,9 +12,11 @@ from rich.table import Table
 from bot import (
     cli_chat,
     cli_engine,
+    cli_feed,
     cli_jobs,
     cli_kpi,
     cli_members,
+    cli_po,
     cli_report,
     cli_run,
     engine,
@@ -53,6 +55,8 @@ cli_kpi.register(app)
 cli_run.register(app)
 cli_jobs.register(app)
 cli_report.register(app)
+cli_po.register(app)
+cli_feed.register(app)
 
 
 @app.command("import")
