@@ -3,6 +3,7 @@
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -183,11 +184,15 @@ def render_card(app: App) -> Callable[[dict[str, Any], str], Card]:
     return render
 
 
-def deliver_outbox(app: App, adapters: Mapping[str, ChatAdapter]) -> DispatchReport:
+def deliver_outbox(
+    app: App, adapters: Mapping[str, ChatAdapter], *, now: datetime | None = None
+) -> DispatchReport:
+    """One delivery round: due rows claimed one by one, rendered in the settings' locale."""
     return dispatch_outbox(
         app.store,
         adapters,
         render_card(app),
+        now=now,
         locale_for=lambda _platform, _target: app.settings.locale,
     )
 

@@ -33,8 +33,8 @@ from typing import Literal
 from sqlmodel import Session
 
 from adapters.chat import ChatAdapter
-from bot.app import App, chat_adapters, render_card
-from bot.dispatch import DispatchReport, dispatch_outbox
+from bot.app import App, chat_adapters, deliver_outbox
+from bot.dispatch import DispatchReport
 from bot.drop_folder import import_inbox
 from bot.engine import run_monitor
 from bot.mail import email_fallback_step
@@ -84,13 +84,7 @@ def monitor(app: App, now: datetime) -> MonitorResult:
 
 def outbox(app: App, now: datetime, adapters: Adapters | None = None) -> DispatchReport:
     """One delivery round (due rows claimed per row; see the module docstring)."""
-    return dispatch_outbox(
-        app.store,
-        chat_adapters(app) if adapters is None else adapters,
-        render_card(app),
-        now=now,
-        locale_for=lambda _platform, _target: app.settings.locale,
-    )
+    return deliver_outbox(app, chat_adapters(app) if adapters is None else adapters, now=now)
 
 
 def stock_snapshot(app: App, now: datetime) -> int:

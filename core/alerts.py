@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from core.drafts import lock_drafting, open_draft, po_total
+from core.members import member_name
 from core.models import (
     Alert,
     AlertStatus,
@@ -205,7 +206,7 @@ def _closed(session: Session, alert: Alert) -> AlertClosed:
     return AlertClosed(
         alert=alert.id,
         status=alert.status,
-        by=(member.display_name or member.user_id) if member else "system",
+        by=member_name(member),
         at=last.at if last else alert.updated_at,
     )
 
@@ -266,7 +267,7 @@ def _finish(
         )
     )
     session.flush()
-    by = actor.display_name or actor.user_id
+    by = member_name(actor)
     notify_alert(session, alert, action, by=by, at=alert.updated_at.isoformat(), **data)
     return AlertOutcome(
         alert=alert.id or 0,

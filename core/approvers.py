@@ -51,7 +51,3 @@ def level_members(session: Session, level: Sequence[str]) -> list[Member]:
         select(Member).where(col(Member.active).is_(True)).order_by(col(Member.id))
     )
     return [m for m in members if roles & set(m.roles) or (m.platform, m.user_id) in refs]
-
-
-def member_name(member: Member | None) -> str:
-    return (member.display_name or member.user_id) if member else "system"

@@ -22,12 +22,13 @@ from sqlmodel import Session, col, select
 from core.alerts import LIVE, NoSupplier, _closed
 from core.alerts import _finish as alert_finish
 from core.alerts import _load as load_alert
-from core.approvers import DEFAULT_CHAIN, Chain, member_name
+from core.approvers import DEFAULT_CHAIN, Chain
 from core.calendar import TAIPEI
 from core.drafts import _next_number, lock_drafting, po_total
 from core.emergency_routing import emergency_json, requests_for, route
 from core.kpi import durations
 from core.kpi_data import emergencies
+from core.members import member_name
 from core.models import (
     Alert,
     AuditEvent,

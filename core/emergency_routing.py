@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core.approvers import Chain, level_members, level_of, member_name, refs_of, roles_of
+from core.approvers import Chain, level_members, level_of, refs_of, roles_of
 from core.calendar import TAIPEI
 from core.mail_fallback import email_members
+from core.members import member_name
 from core.models import (
     ChatBinding,
     EmergencyRequest,

@@ -40,6 +40,11 @@ class MemberNotFound(DomainError):  # noqa: N818 (domain language)
     code = "member_not_found"
 
 
+def member_name(member: Member | None) -> str:
+    """How a member is named on cards and in replies ("system" for what nobody pressed)."""
+    return (member.display_name or member.user_id) if member else "system"
+
+
 def find_member(session: Session, platform: str, user_id: str) -> Member | None:
     """The active member behind a platform user, or None (a stranger has no rights)."""
     member = _get(session, platform, user_id)

@@ -17,6 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from core.members import member_name
 from core.models import (
     AuditEvent,
     ChatBinding,
@@ -192,19 +193,17 @@ def acknowledge(
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         raise _not_open(session, pick_list)
     _audit(session, actor, "pick.acked", pick_list, at)
-    _notify(session, pick_list, "acked", by=_name(actor), at=at.isoformat())
+    _notify(session, pick_list, "acked", by=member_name(actor), at=at.isoformat())
     partner = session.get(Location, pick_list.partner_id)
     return PickOutcome(
-        pick_list_id, partner.code if partner else "", "acked", ACKED, _name(actor), at
+        pick_list_id, partner.code if partner else "", "acked", ACKED, member_name(actor), at
     )
 
 
 def _not_open(session: Session, pick_list: PickList) -> DomainError:
     if pick_list.status == ACKED:
         who = session.get(Member, pick_list.acked_by_id) if pick_list.acked_by_id else None
-        return PickAlreadyAcked(
-            pick_list=pick_list.id, by=_name(who) if who else "system", at=pick_list.acked_at
-        )
+        return PickAlreadyAcked(pick_list=pick_list.id, by=member_name(who), at=pick_list.acked_at)
     return PickListReplaced(pick_list=pick_list.id)
 
 
@@ -274,7 +273,7 @@ def pick_card(session: Session, pick_list: PickList, event: str, **data: Any) ->
         "status": pick_list.status,
         "items": list(pick_list.items),
         "posted_at": _iso(pick_list.posted_at),
-        "acked_by": _name(acked_by) if acked_by else None,
+        "acked_by": member_name(acked_by) if acked_by else None,
         "acked_at": _iso(pick_list.acked_at),
         "resent_at": _iso(pick_list.resent_at),
         "escalated_at": _iso(pick_list.escalated_at),
@@ -337,10 +336,6 @@ def _audit(
         )
     )
     session.flush()
-
-
-def _name(member: Member) -> str:
-    return member.display_name or member.user_id
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from core.alerts import ENTITY as ALERT_ENTITY
 from core.alerts import alert_json
+from core.members import member_name
 from core.models import Alert, AuditEvent, Member, PurchaseOrder
 from core.outbox import po_card
 from core.workflow import ENTITY as PO_ENTITY
@@ -73,6 +74,6 @@ def _last_event(
 
 def _footer(session: Session, event: AuditEvent) -> dict[str, Any]:
     member = session.get(Member, event.actor_id) if event.actor_id is not None else None
-    by = (member.display_name or member.user_id) if member else "system"
+    by = member_name(member)
     data = {k: v for k, v in event.data.items() if k not in _NOT_SHOWN}
     return {**data, "by": by, "at": event.at.isoformat()}

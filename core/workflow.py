@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from core.calendar import local_today
 from core.drafts import po_total
+from core.members import member_name
 from core.models import (
     AuditEvent,
     Member,
@@ -350,13 +351,13 @@ def _finish(
         follow_po(session, po, name, now)
     event = name.removeprefix("po.") if audit_as else action.value
     event = "first_approval" if first_approval else event
-    card = po_card(session, po, event, by=_name(actor), at=now, **data)
+    card = po_card(session, po, event, by=member_name(actor), at=now, **data)
     sent = notify(session, po, event, purposes, card)
     return Outcome(
         po=po.number,
         action=event,
         status=po.status,
-        by=_name(actor),
+        by=member_name(actor),
         at=now,
         version=po.version,
         messages=sent,
@@ -397,11 +398,7 @@ def _last_event(session: Session, po: PurchaseOrder, actions: tuple[str, ...]) -
 
 
 def _who(session: Session, member_id: int | None) -> str:
-    return _name(session.get(Member, member_id) if member_id is not None else None)
-
-
-def _name(member: Member | None) -> str:
-    return (member.display_name or member.user_id) if member else "system"
+    return member_name(session.get(Member, member_id) if member_id is not None else None)
 
 
 def _sku_code(session: Session, sku_id: int) -> str:
