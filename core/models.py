@@ -446,3 +446,11 @@ class JobLease(SQLModel, table=True):
     acquired_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     finished_at: datetime | None = None
+
+
+class ReplanRequest(SQLModel, table=True):
+    """A SKU whose stock or sales a feed just changed: the replan job plans it again soon
+    (bot/jobs.py), so a surge is flagged within a minute, not at the next monitor tick."""
+
+    sku_id: int = Field(foreign_key="sku.id", primary_key=True)
+    requested_at: datetime = Field(default_factory=utcnow)
