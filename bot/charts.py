@@ -1,13 +1,19 @@
 """Small charts for chat replies (matplotlib, Agg backend, PNG bytes).
 
-Chinese labels need a CJK font; when none is installed (fonts-noto-cjk on Debian), charts
-fall back to English labels rather than show empty boxes.
+Chinese labels need a CJK font. An installed system font is used when there is one (Noto
+Sans CJK TC from fonts-noto-cjk, …); otherwise Noto Sans TC, which ships with us as the
+`pylopdf-fonts-zh-tw` dependency, so a bare server draws Chinese too. Only when neither can
+be found (the dependency removed by hand) do charts fall back to English labels rather
+than show empty boxes.
 """
 
 import io
+import logging
 from collections.abc import Sequence
 from datetime import date
 from functools import cache
+from importlib import resources
+from pathlib import Path
 
 import matplotlib
 
@@ -28,12 +34,33 @@ CJK_FONTS = (
     "WenQuanYi Zen Hei",
 )
 COLOURS = {"sales": "#4C72B0", "stock": "#55A868", "reorder": "#C44E52"}
+BUNDLED_FONT = ("pylopdf_fonts_zh_tw", "NotoSansTC-Regular.otf")  # family "Noto Sans TC"
+log = logging.getLogger(__name__)
 
 
 @cache
 def cjk_font() -> str | None:
+    """The first CJK family matplotlib knows, after registering the bundled one (once: the
+    result is cached, and the registration lives as long as the process)."""
+    register_bundled_font()
     installed = {font.name for font in font_manager.fontManager.ttflist}
     return next((name for name in CJK_FONTS if name in installed), None)
+
+
+@cache
+def register_bundled_font() -> Path | None:
+    """Add the packaged Noto Sans TC to matplotlib's font list; its path, or None when the
+    package is missing or not on a file system (a zip import: matplotlib needs a file)."""
+    package, name = BUNDLED_FONT
+    try:
+        path = Path(str(resources.files(package).joinpath(name)))
+    except ModuleNotFoundError:
+        log.warning("%s is not installed: Chinese labels need a system CJK font", package)
+        return None
+    if not path.is_file():
+        return None
+    font_manager.fontManager.addfont(path)
+    return path
 
 
 def chart_locale(locale: str) -> str:

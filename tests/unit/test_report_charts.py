@@ -1,7 +1,7 @@
 """Report charts: real PNG and PDF bytes, and never a missing glyph (a box where a Chinese
 character should be). Missing glyphs are matplotlib warnings; here they are errors."""
 
-import os
+import io
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from matplotlib import font_manager
+from pypdf import PdfReader
 
 from bot import charts
 from bot.report_charts import draw, report_image, sku_label, trend_panels
@@ -91,18 +92,18 @@ def test_without_a_cjk_font_zh_tw_charts_fall_back_to_english(
     )
 
 
-def _cjk_available() -> bool:
-    """An installed CJK font, or one named by REPLENISH_TEST_CJK_FONT (a .ttf/.otf/.ttc)."""
-    path = os.environ.get("REPLENISH_TEST_CJK_FONT")
-    if path and os.path.isfile(path):
-        font_manager.fontManager.addfont(path)
-        charts.cjk_font.cache_clear()
-    return charts.cjk_font() is not None
+def test_the_bundled_font_is_found_without_any_system_font() -> None:
+    """Noto Sans TC ships as a dependency (pylopdf-fonts-zh-tw): a fresh server needs no
+    fonts-noto-cjk for Chinese charts."""
+    path = charts.register_bundled_font()
+    assert path is not None
+    assert path.suffix == ".otf"
+    assert path.is_file()
+    assert "Noto Sans TC" in {font.name for font in font_manager.fontManager.ttflist}
+    assert charts.cjk_font() in charts.CJK_FONTS
 
 
 def test_with_a_cjk_font_zh_tw_charts_draw_chinese_glyphs() -> None:
-    if not _cjk_available():
-        pytest.skip("no CJK font here (install fonts-noto-cjk or set REPLENISH_TEST_CJK_FONT)")
     assert charts.chart_locale("zh-TW") == "zh-TW"
     with glyphs_required():
         png = report_image(daily_data(), "zh-TW")
@@ -111,6 +112,8 @@ def test_with_a_cjk_font_zh_tw_charts_draw_chinese_glyphs() -> None:
     assert png.startswith(PNG)
     assert pdf is not None
     assert pdf.startswith(b"%PDF")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "台東初鹿鮮乳" in text  # drawn in a CJK font and extractable, not boxes
 
 
 def test_trend_panels_keep_series_with_values_only() -> None:
