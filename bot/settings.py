@@ -27,11 +27,24 @@ Locale = Literal["zh-TW", "en"]
 
 
 class SlackSettings(BaseModel):
-    bot_token: SecretStr | None = None  # xoxb-…
-    signing_secret: SecretStr | None = None  # HTTP mode: verifies every request
-    app_token: SecretStr | None = None  # xapp-…, Socket Mode only
-    # Any Slack-compatible Web API (the tests' fake server, an enterprise proxy).
-    api_base_url: str = "https://slack.com/api/"
+    """Slack (README: Connect Slack)."""
+
+    bot_token: SecretStr | None = Field(
+        None, description="Bot User OAuth Token (xoxb-…). Unset: Slack is not used."
+    )
+    signing_secret: SecretStr | None = Field(
+        None, description="HTTP mode: the signing secret that verifies every request from Slack."
+    )
+    app_token: SecretStr | None = Field(
+        None,
+        description="App-level token (xapp-…) for Socket Mode. Set: `replenish run` connects "
+        "by Socket Mode instead of serving HTTP.",
+    )
+    api_base_url: str = Field(
+        "https://slack.com/api/",
+        description="Slack Web API base URL; change it only for a Slack-compatible server (an "
+        "enterprise proxy, the tests' fake).",
+    )
 
     @field_validator("api_base_url")
     @classmethod
@@ -44,30 +57,68 @@ class SlackSettings(BaseModel):
 class ApprovalSettings(BaseModel):
     """Who must approve: above `second_approver_over` (TWD) two different managers."""
 
-    second_approver_over: Decimal | None = Field(None, ge=0)
-    emergency_needs_second: bool = False  # an emergency (緊急補貨) PO: one approval is enough
+    second_approver_over: Decimal | None = Field(
+        None,
+        ge=0,
+        description="PO total (TWD) above which two different managers must approve. Unset: "
+        "one approval is enough.",
+    )
+    emergency_needs_second: bool = Field(
+        False,
+        description="Whether an emergency PO above `second_approver_over` needs two managers "
+        "too; false: one approval is enough for an emergency.",
+    )
 
 
 class TelegramSettings(BaseModel):
-    bot_token: SecretStr | None = None  # from @BotFather
-    webhook_secret: SecretStr | None = None  # webhook mode: Telegram sends it in a header
-    webhook_url: str | None = None  # webhook mode: https://YOUR-HOST/telegram/webhook
-    # Any Bot API compatible server (a local Bot API server, the tests' fake).
-    api_base_url: str = "https://api.telegram.org/bot"
+    """Telegram (README: Connect Telegram)."""
+
+    bot_token: SecretStr | None = Field(
+        None, description="Bot token from @BotFather. Unset: Telegram is not used."
+    )
+    webhook_secret: SecretStr | None = Field(
+        None,
+        description="Webhook mode: the secret Telegram sends in a header with every update; "
+        "an update without it is refused.",
+    )
+    webhook_url: str | None = Field(
+        None,
+        description="Webhook mode: the public URL Telegram posts updates to "
+        "(https://YOUR-HOST/telegram/webhook). Unset: long polling.",
+    )
+    api_base_url: str = Field(
+        "https://api.telegram.org/bot",
+        description="Bot API base URL; change it only for a compatible server (a local Bot API "
+        "server, the tests' fake).",
+    )
 
 
 class SupplierSettings(BaseModel):
-    """How long a supplier has to confirm a sent PO (Taiwan working hours) before a
-    reminder; twice as long before the manager is offered the backup supplier."""
+    """Suppliers, in their Telegram groups: how long they have to confirm a sent PO."""
 
-    sla_working_hours: float = Field(4.0, gt=0)
+    sla_working_hours: float = Field(
+        4.0,
+        gt=0,
+        description="Taiwan working hours a supplier has to confirm a sent PO before a reminder; "
+        "after twice as long the manager is offered the backup supplier.",
+    )
 
 
 class PickSettings(BaseModel):
     """Dropship pick lists: an unacknowledged red list is re-sent, then escalated."""
 
-    resend_after_minutes: int = Field(30, ge=1)
-    escalate_after_minutes: int = Field(60, ge=1)
+    resend_after_minutes: int = Field(
+        30,
+        ge=1,
+        description="Minutes after which an unacknowledged red pick list is re-sent to the "
+        "dropship partner.",
+    )
+    escalate_after_minutes: int = Field(
+        60,
+        ge=1,
+        description="Minutes after which an unacknowledged red pick list is escalated to the "
+        "logistics chat.",
+    )
 
 
 class EmergencySettings(BaseModel):
@@ -78,9 +129,24 @@ class EmergencySettings(BaseModel):
     `confirm_within_minutes` of the approval: the backup supplier is offered. Whether an
     emergency PO above the limit needs a second manager: `approval.emergency_needs_second`."""
 
-    approve_within_minutes: int = Field(30, ge=1)
-    confirm_within_minutes: int = Field(60, ge=1)
-    approvers: list[list[str]] = Field(default_factory=lambda: [["manager"]], min_length=1)
+    approve_within_minutes: int = Field(
+        30,
+        ge=1,
+        description="Minutes a level of the approver chain has to approve an emergency order: "
+        "then a reminder; as long again, and the next level is asked.",
+    )
+    confirm_within_minutes: int = Field(
+        60,
+        ge=1,
+        description="Minutes the supplier has to confirm an approved emergency PO before the "
+        "backup supplier is offered.",
+    )
+    approvers: list[list[str]] = Field(
+        default_factory=lambda: [["manager"]],
+        min_length=1,
+        description="The escalation chain, one level after another; a level lists roles "
+        '("manager") or members ("slack:U123", "telegram:456").',
+    )
 
     @field_validator("approvers")
     @classmethod
@@ -91,10 +157,25 @@ class EmergencySettings(BaseModel):
 class SchedulerSettings(BaseModel):
     """The bot's own clock (bot/jobs.py). Times are in the shop's time zone (`timezone`)."""
 
-    enabled: bool = True  # false: `replenish run` only serves chat and delivers the outbox
-    monitor_interval_minutes: int = Field(15, ge=1, le=1440)
-    daily_report_time: str = "09:00"  # HH:MM
-    weekly_kpi: str = "mon 09:00"  # weekday (mon…sun) and HH:MM
+    enabled: bool = Field(
+        True,
+        description="Run the scheduled jobs (monitor pass, reports, reminders). false: "
+        "`replenish run` only serves chat and delivers the outbox.",
+    )
+    monitor_interval_minutes: int = Field(
+        15,
+        ge=1,
+        le=1440,
+        description="Minutes between monitor passes (stock and sales in; alerts and draft POs "
+        "out).",
+    )
+    daily_report_time: str = Field(
+        "09:00", description="When the daily inventory report is posted (HH:MM)."
+    )
+    weekly_kpi: str = Field(
+        "mon 09:00",
+        description="When the weekly KPI report is posted: a weekday (mon…sun) and HH:MM.",
+    )
 
     @field_validator("daily_report_time")
     @classmethod
@@ -112,12 +193,24 @@ class SchedulerSettings(BaseModel):
 class FeedsSettings(BaseModel):
     """Data that flows in by itself (bot/drop_folder.py)."""
 
-    inbox_dir: Path | None = None  # watched drop folder; None: the drop_folder job does nothing
-    # POST /ingest/{kind}: source name → SHA-256 hex of its token (`replenish feed token add`);
-    # none: the endpoint is not mounted.
-    tokens: dict[str, str] = Field(default_factory=dict)
-    hmac_secret: SecretStr | None = None  # set: X-Replenish-Signature is required
-    max_body_bytes: int = Field(5_000_000, ge=1)
+    inbox_dir: Path | None = Field(
+        None,
+        description="The drop folder watched for feed files. Unset: the drop_folder job does "
+        "nothing.",
+    )
+    tokens: dict[str, str] = Field(
+        default_factory=dict,
+        description="POST /ingest/{kind}: source name → SHA-256 hex of its bearer token (added "
+        "by `replenish feed token add`). Empty: the endpoint is not mounted.",
+    )
+    hmac_secret: SecretStr | None = Field(
+        None,
+        description="Set: every ingest request must carry an X-Replenish-Signature (HMAC of its "
+        "body).",
+    )
+    max_body_bytes: int = Field(
+        5_000_000, ge=1, description="The largest ingest request body accepted, in bytes."
+    )
 
     @field_validator("tokens")
     @classmethod
@@ -131,11 +224,31 @@ class FeedsSettings(BaseModel):
 class PlanningSettings(BaseModel):
     """How the engine decides (see README: How it decides)."""
 
-    service_level: float = Field(0.95, gt=0, lt=1)  # cycle service level for safety stock
-    review_days: int = Field(1, ge=1)  # how often orders are placed
-    order_cost: float = Field(300.0, ge=0)  # TWD per PO line, for EOQ
-    holding_rate: float = Field(0.25, gt=0)  # per year, fraction of unit cost
-    history_days: int = Field(365, ge=28)
+    service_level: float = Field(
+        0.95,
+        gt=0,
+        lt=1,
+        description="Cycle service level for safety stock: the chance that stock lasts until "
+        "the next delivery.",
+    )
+    review_days: int = Field(
+        1,
+        ge=1,
+        description="Review period: how often orders are placed, in days; added to the lead "
+        "time when an order is sized.",
+    )
+    order_cost: float = Field(
+        300.0, ge=0, description="Cost of placing one PO line (TWD): S in the EOQ."
+    )
+    holding_rate: float = Field(
+        0.25,
+        gt=0,
+        description="Yearly cost of holding stock as a fraction of its unit price: H in the EOQ "
+        "is unit price × holding_rate.",
+    )
+    history_days: int = Field(
+        365, ge=28, description="Days of sales history the forecasts learn from."
+    )
 
 
 class EmailSettings(BaseModel):
@@ -144,17 +257,34 @@ class EmailSettings(BaseModel):
     `undelivered_after_minutes` is e-mailed instead. Port 587 with STARTTLS, or 465 with
     `use_ssl` (implicit TLS); a server without STARTTLS is refused, never used in clear."""
 
-    enabled: bool = False
-    host: str = ""
-    port: int = Field(587, ge=1, le=65535)
-    username: str = ""  # empty: no login
-    password: SecretStr | None = None
-    sender: str = ""  # the From address, e.g. replenish@shop.tw
-    starttls: bool = True
-    use_ssl: bool = False
-    timeout_seconds: float = Field(30.0, gt=0)
-    local_hostname: str | None = None  # the name we greet the server with; None: our FQDN
-    undelivered_after_minutes: int = Field(30, ge=1)
+    enabled: bool = Field(
+        False, description="Turn the e-mail fallback on (needs `host` and `sender`)."
+    )
+    host: str = Field("", description="The SMTP server's host name.")
+    port: int = Field(
+        587, ge=1, le=65535, description="SMTP port: 587 with STARTTLS, 465 with `use_ssl`."
+    )
+    username: str = Field("", description="SMTP login name; empty: no login.")
+    password: SecretStr | None = Field(None, description="SMTP login password.")
+    sender: str = Field("", description="The From address, e.g. replenish@shop.tw.")
+    starttls: bool = Field(
+        True,
+        description="Upgrade the connection with STARTTLS; a server that does not offer it is "
+        "refused. false (without `use_ssl`): no encryption, for a relay on localhost only.",
+    )
+    use_ssl: bool = Field(
+        False, description="Implicit TLS from the first byte (port 465) instead of STARTTLS."
+    )
+    timeout_seconds: float = Field(30.0, gt=0, description="Seconds to wait for the SMTP server.")
+    local_hostname: str | None = Field(
+        None,
+        description="The name we greet the SMTP server with (EHLO). Unset: this machine's FQDN.",
+    )
+    undelivered_after_minutes: int = Field(
+        30,
+        ge=1,
+        description="A chat message still undelivered after this many minutes is e-mailed instead.",
+    )
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> "EmailSettings":
@@ -170,11 +300,22 @@ class Settings(BaseSettings):
         env_prefix="REPLENISH_", env_nested_delimiter="__", extra="forbid"
     )
 
-    database_url: str = "sqlite:///replenish.db"
-    locale: Locale = "zh-TW"
-    timezone: str = "Asia/Taipei"
-    currency: str = "TWD"
-    default_location: str = "WH"
+    database_url: str = Field(
+        "sqlite:///replenish.db",
+        description="SQLAlchemy database URL: SQLite (sqlite:///FILE) or PostgreSQL "
+        "(postgresql+psycopg://USER:PASSWORD@HOST/DB).",
+    )
+    locale: Locale = Field(
+        "zh-TW", description="Default language of messages; a member can choose their own."
+    )
+    timezone: str = Field(
+        "Asia/Taipei",
+        description="The shop's time zone (IANA name): schedules, business days, report dates.",
+    )
+    currency: str = Field("TWD", description="The shop's currency (ISO 4217 code).")
+    default_location: str = Field(
+        "WH", description="Location code for imported stock and sales rows that name none."
+    )
     planning: PlanningSettings = PlanningSettings()
     approval: ApprovalSettings = ApprovalSettings()
     supplier: SupplierSettings = SupplierSettings()
