@@ -13,6 +13,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot import cli_po
+from core import po_export
 from core.models import PoStatus, PurchaseOrder, Supplier, SupplierTerm
 from core.store import Store
 from tests.conftest import TAIPEI
@@ -61,14 +62,14 @@ def test_csv_round_trips(cli: typer.Typer, approved: Store, tmp_path: Path) -> N
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 only with the BOM
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert tuple(rows[0]) == cli_po.COLUMNS
+    assert tuple(rows[0]) == po_export.COLUMNS
     money = [
         (r["sku"], int(r["qty"]), Decimal(r["unit_price"]), Decimal(r["line_total"])) for r in rows
     ]
     assert money == [("MILK", 48, 50, 2400), ("TEA", 10, 20, 200)]
     with approved.read() as session:  # every cell reads back as what is stored
-        stored = cli_po.po_rows(session, PoStatus.APPROVED, TAIPEI)
-    assert [{c: cli_po._text(row[c]) for c in cli_po.COLUMNS} for row in stored] == [
+        stored = po_export.po_rows(session, PoStatus.APPROVED, TAIPEI)
+    assert [{c: po_export.text(row[c]) for c in po_export.COLUMNS} for row in stored] == [
         r | {"supplier_name": r["supplier_name"].removeprefix("'")} for r in rows
     ]
     first = rows[0]
