@@ -14,12 +14,13 @@ import json
 from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping
 from typing import Any, Protocol
 
+from adapters.signing import SIGNATURE_HEADER, verify
+
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 PATH_PREFIX = "/ingest/"
-SIGNATURE_HEADER = "x-replenish-signature"
 IDEMPOTENCY_HEADER = "idempotency-key"
 MAX_IDEMPOTENCY_KEY = 200
 
@@ -49,11 +50,6 @@ class IngestRefused(Exception):  # noqa: N818 (reads as what happened)
 def token_hash(token: str) -> str:
     """What `feeds.tokens` stores for a token: its SHA-256, hex."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def signature(secret: bytes, body: bytes) -> str:
-    """The X-Replenish-Signature value for `body`: `sha256=<hex HMAC-SHA256>`."""
-    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
 class IngestEndpoint:
@@ -95,7 +91,7 @@ class IngestEndpoint:
             known = ", ".join(sorted(self.kinds))
             raise IngestRefused(404, "unknown_kind", f"unknown kind {kind!r}; use {known}")
         body = await self._body(headers, receive)
-        if not self._signed(headers.get(SIGNATURE_HEADER, ""), body):
+        if not self._signed(headers.get(SIGNATURE_HEADER.lower(), ""), body):
             raise IngestRefused(401, "bad_signature", "missing or wrong body signature")
         key = headers.get(IDEMPOTENCY_HEADER, "").strip() or None
         if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
@@ -121,9 +117,7 @@ class IngestEndpoint:
     def _signed(self, header: str, body: bytes) -> bool:
         if self.hmac_secret is None:
             return True
-        return hmac.compare_digest(
-            header.strip().encode(), signature(self.hmac_secret, body).encode()
-        )
+        return verify(self.hmac_secret, header, body)
 
     async def _body(self, headers: Mapping[str, str], receive: Receive) -> bytes:
         """The body, read in chunks; refused as soon as it is over the limit."""

@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from adapters.ingest import IngestEndpoint, signature, token_hash
+from adapters.ingest import IngestEndpoint, token_hash
+from adapters.signing import signature
 from bot.app import App, http_app
 from bot.feeds import feed_endpoint
 from bot.settings import FeedsSettings, Settings
