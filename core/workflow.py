@@ -35,6 +35,7 @@ from core.models import (
 )
 from core.outbox import notify, po_card
 from core.permissions import Action, SelfApproval, refusal, require
+from core.po_webhook import PoWebhook, queue_po_event
 from core.workflow_errors import (
     AlreadyDone,
     BadQuantity,
@@ -99,10 +100,12 @@ _APPROVAL_ROUND = ("po.submitted", "po.edited", FIRST_APPROVAL)  # edits void a 
 
 @dataclass(frozen=True)
 class ApprovalRules:
-    """`approval.*` settings: above `second_approver_over` TWD two managers must approve."""
+    """`approval.*` settings: above `second_approver_over` TWD two managers must approve.
+    `po_webhook`: the final approval also queues the PO for the ERP (`export.*` settings)."""
 
     second_approver_over: Decimal | None = None
     emergency_needs_second: bool = True
+    po_webhook: PoWebhook | None = None
 
 
 @dataclass(frozen=True)
@@ -181,14 +184,14 @@ def _approval(session: Session, actor: Member, number: str, *, rules: ApprovalRu
         if actor.id is not None and actor.id == po.requested_by_id:
             raise refusal(SelfApproval(po=po.number), actor, ENTITY, po.number)
         if not _needs_second(po, rules):
-            return _approve(session, po, actor)
+            return _approve(session, po, actor, webhook=rules.po_webhook)
         first = _first_approval(session, po)
         if first is None:
             return _finish(session, po, actor, Action.APPROVE, ["approvals"], first_approval=True)
         first_by = _who(session, first.actor_id)
         if first.actor_id == actor.id:
             raise SecondApproverRequired(po=po.number, by=first_by, at=first.at)
-        return _approve(session, po, actor, first_by=first_by)
+        return _approve(session, po, actor, first_by=first_by, webhook=rules.po_webhook)
 
 
 def reject(session: Session, actor: Member, number: str, *, reason: str) -> Outcome:
@@ -306,11 +309,17 @@ def _check_state(session: Session, po: PurchaseOrder, action: Action) -> None:
 
 
 def _approve(
-    session: Session, po: PurchaseOrder, actor: Member, *, first_by: str | None = None
+    session: Session,
+    po: PurchaseOrder,
+    actor: Member,
+    *,
+    first_by: str | None = None,
+    webhook: PoWebhook | None = None,
 ) -> Outcome:
     po.approved_at = utcnow()
     extra: dict[str, Any] = {"first_by": first_by} if first_by else {}
-    return _finish(session, po, actor, Action.APPROVE, ["approvals", "buyers"], **extra)
+    purposes = ["approvals", "buyers"]
+    return _finish(session, po, actor, Action.APPROVE, purposes, webhook=webhook, **extra)
 
 
 def _finish(
@@ -323,10 +332,12 @@ def _finish(
     first_approval: bool = False,
     changed: list[dict[str, Any]] | None = None,
     audit_as: str | None = None,
+    webhook: PoWebhook | None = None,
     **data: Any,
 ) -> Outcome:
-    """Move the PO (version-checked), audit it and queue the chat messages. `audit_as`
-    names an event other than the action's own (`po.price_accepted` → card "price_accepted")."""
+    """Move the PO (version-checked), audit it and queue the chat messages (and the ERP's
+    webhook row, when this move owes one). `audit_as` names an event other than the
+    action's own (`po.price_accepted` → card "price_accepted")."""
     if not first_approval:
         po.status = next_status(po.status, action, po=po.number).value
     _save(session, po)
@@ -353,6 +364,7 @@ def _finish(
     event = "first_approval" if first_approval else event
     card = po_card(session, po, event, by=member_name(actor), at=now, **data)
     sent = notify(session, po, event, purposes, card)
+    queue_po_event(session, po, name, webhook=webhook, reassigned_from=data.get("reassigned_from"))
     return Outcome(
         po=po.number,
         action=event,
