@@ -122,12 +122,9 @@ class PickSettings(BaseModel):
 
 
 class EmergencySettings(BaseModel):
-    """緊急補貨: who approves an emergency order and how long they have. `approvers` is the
-    escalation chain, one level after another; a level lists roles ("manager") or members
-    ("slack:U123", "telegram:456"). Not approved within `approve_within_minutes`: a reminder
-    to the level; as long again: the next level is asked. The supplier not confirming within
-    `confirm_within_minutes` of the approval: the backup supplier is offered. Whether an
-    emergency PO above the limit needs a second manager: `approval.emergency_needs_second`."""
+    """Emergency orders (緊急補貨): who approves them, level after level, and how fast.
+    Whether one above the approval limit needs a second manager:
+    `approval.emergency_needs_second`."""
 
     approve_within_minutes: int = Field(
         30,
@@ -352,14 +349,21 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
 
-def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Build settings; `config_file` (or $REPLENISH_CONFIG) must exist when named."""
+def config_path(config_file: Path | None = None) -> Path | None:
+    """The TOML file the settings read: `config_file`, else $REPLENISH_CONFIG (either must
+    exist when named), else ./replenish.toml when there is one."""
     named = config_file or os.environ.get("REPLENISH_CONFIG")
     path = Path(named) if named else Path(DEFAULT_CONFIG_FILE)
     if named and not path.is_file():
         raise FileNotFoundError(f"config file not found: {path}")
+    return path if path.is_file() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings; `config_file` (or $REPLENISH_CONFIG) must exist when named."""
+    path = config_path(config_file)
 
     class FileSettings(Settings):
-        model_config = SettingsConfigDict(toml_file=path if path.is_file() else None)
+        model_config = SettingsConfigDict(toml_file=path)
 
     return FileSettings(**overrides)
