@@ -9,6 +9,9 @@ between the platform's answer and `mark_sent` can show a message twice).
 A 429 reschedules that row for exactly Retry-After and pauses its platform for the rest of
 the round; the platform's other claimed rows are given back untouched, due when the pause
 ends. A row whose earlier thread message was not delivered this round waits for it.
+
+A platform whose adapter is a `JsonSender` (the PO webhook) gets the row's JSON as it was
+queued: no rendering, no update in place; every row is its own POST, in thread order.
 """
 
 import re
@@ -18,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.chat import Card, ChatAdapter, DeliveryError, MessageRef
+from adapters.webhook import JsonSender
 from core.models import OutboxMessage, utcnow
 from core.outbox import (
     LEASE,
@@ -38,6 +42,7 @@ DEFAULT_LOCALE = "zh-TW"
 _TRANSIENT = re.compile(r"\b(?:429|5\d\d)\b|rate.?limit", re.IGNORECASE)
 
 Render = Callable[[dict[str, Any], str], Card]
+Adapter = ChatAdapter | JsonSender
 
 
 @dataclass
@@ -59,7 +64,7 @@ class DispatchReport:
 
 def dispatch_outbox(
     store: Store,
-    adapters: Mapping[str, ChatAdapter],
+    adapters: Mapping[str, Adapter],
     render: Render,
     *,
     now: datetime | None = None,
@@ -126,9 +131,11 @@ def dispatch_outbox(
 
 
 def _deliver(
-    store: Store, adapter: ChatAdapter, message: OutboxMessage, render: Render, locale: str
+    store: Store, adapter: Adapter, message: OutboxMessage, render: Render, locale: str
 ) -> tuple[MessageRef, bool]:
     """Send one message; (where it now lives, whether an earlier message was updated)."""
+    if isinstance(adapter, JsonSender):
+        return adapter.post_json(message.target, message.card), False
     with store.read() as session:
         previous = previous_ref(session, message)
     card = render(message.card, locale)
