@@ -74,10 +74,10 @@ class IngestEndpoint:
         try:
             answer = await self._handle(scope, receive)
         except IngestRefused as refused:
-            await _reply(send, refused.status, _error(refused.code, refused.message))
+            await reply(send, refused.status, error_answer(refused.code, refused.message))
             return
         nothing_taken = answer.get("rejected") and not answer.get("accepted")
-        await _reply(send, 422 if nothing_taken else 200, answer)
+        await reply(send, 422 if nothing_taken else 200, answer)
 
     async def _handle(self, scope: Scope, receive: Receive) -> dict[str, Any]:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -120,35 +120,40 @@ class IngestEndpoint:
         return verify(self.hmac_secret, header, body)
 
     async def _body(self, headers: Mapping[str, str], receive: Receive) -> bytes:
-        """The body, read in chunks; refused as soon as it is over the limit."""
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise self._too_large()
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise self._too_large()
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
-
-    def _too_large(self) -> IngestRefused:
-        limit = f"the body is over the limit of {self.max_body_bytes} bytes"
-        return IngestRefused(413, "too_large", limit)
+        return await read_body(headers, receive, self.max_body_bytes)
 
 
-def _error(code: str, message: str) -> dict[str, Any]:
+async def read_body(headers: Mapping[str, str], receive: Receive, max_bytes: int) -> bytes:
+    """The body, read in chunks; refused (413) as soon as it is over the limit."""
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _too_large(max_bytes: int) -> IngestRefused:
+    limit = f"the body is over the limit of {max_bytes} bytes"
+    return IngestRefused(413, "too_large", limit)
+
+
+def error_answer(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": code, "message": message}
 
 
-async def _reply(send: Send, status: int, body: dict[str, Any]) -> None:
+async def reply(send: Send, status: int, body: dict[str, Any]) -> None:
     payload = json.dumps(body, ensure_ascii=False).encode()
     headers = [(b"content-type", b"application/json; charset=utf-8")]
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -6,6 +6,8 @@ The lines go through a temporary staging table so the database itself decides wh
 new lines touch, from all stored lines of those days, so totals can never drift.
 """
 
+from collections.abc import Collection
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -110,9 +112,20 @@ def _mark_and_insert_new(connection: sa.Connection, stage: sa.Table) -> int:
 
 
 def _rebuild_sales_days(connection: sa.Connection, stage: sa.Table) -> None:
+    touched = sa.select(stage.c.sale_date).where(stage.c.is_new).distinct()
+    _rebuild(connection, touched)
+
+
+def rebuild_sales_days(connection: sa.Connection, days: Collection[date]) -> None:
+    """SalesDay of these days recomputed from their stored lines: after lines were removed
+    or replaced (shop webhooks), which the import's own rebuild does not see."""
+    if days:
+        _rebuild(connection, sorted(set(days)))
+
+
+def _rebuild(connection: sa.Connection, touched: sa.Select[Any] | list[date]) -> None:
     lines = SalesLine.__table__  # type: ignore[attr-defined]
     days = SalesDay.__table__  # type: ignore[attr-defined]
-    touched = sa.select(stage.c.sale_date).where(stage.c.is_new).distinct()
     connection.execute(sa.delete(days).where(days.c.day.in_(touched)))
     totals = (
         sa.select(
