@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App
+from bot.feeds import replan_imported
 from bot.i18n import table_error_text
 from bot.importer import import_file
 from core.ingest import Kind
@@ -99,6 +100,7 @@ def _import_one(app: App, kind: Kind, path: Path) -> dict[str, Any]:
         _move(error_file, inbox / FAILED, like=moved)
         log.warning("drop folder: %s refused: %s", path.name, reason)
         return {"file": path.name, "kind": str(kind), "moved_to": FAILED, "refused": reason}
+    replan_imported(app, imported.report)
     summary = imported.summary()
     folder = FAILED if imported.report.rejected else DONE
     moved = _move(path, inbox / folder)

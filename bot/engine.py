@@ -10,10 +10,13 @@ import pandas as pd
 from core.monitor import MonitorResult, monitor_pass
 from core.planner import PlanParams, plan
 from core.policy import PolicyParams
+from core.replan import finish, waiting
 from core.state import load_state
 
 if TYPE_CHECKING:
     from bot.app import App
+
+REPLAN_BATCH = 2_000  # SKUs per targeted pass; more wait for the next run (seconds later)
 
 
 def plan_params(app: App) -> PlanParams:
@@ -41,9 +44,28 @@ def current_plan(app: App, as_of: date) -> pd.DataFrame:
     return plan(state, params)
 
 
-def run_monitor(app: App, as_of: date) -> tuple[MonitorResult, pd.DataFrame]:
+def run_monitor(
+    app: App, as_of: date, *, now: datetime | None = None
+) -> tuple[MonitorResult, pd.DataFrame]:
+    """One full monitor pass (`now` on the day after `as_of`: today so far counts for
+    surges, see core/monitor.py)."""
     with app.store.unit_of_work() as session:
-        return monitor_pass(session, as_of, tz=app.settings.tz, params=plan_params(app))
+        return monitor_pass(session, as_of, tz=app.settings.tz, params=plan_params(app), now=now)
+
+
+def replan_waiting(app: App, now: datetime, *, limit: int = REPLAN_BATCH) -> MonitorResult | None:
+    """One targeted pass over the SKUs feeds asked to re-plan (core/replan.py); None when
+    nothing waits. The requests are answered in the pass's own transaction."""
+    as_of = now.astimezone(app.settings.tz).date() - timedelta(days=1)
+    with app.store.unit_of_work() as session:
+        taken = waiting(session, limit)
+        if not taken:
+            return None
+        result, _ = monitor_pass(
+            session, as_of, tz=app.settings.tz, params=plan_params(app), now=now, sku_ids=taken
+        )
+        finish(session, taken)
+        return result
 
 
 def by_urgency(planned: pd.DataFrame) -> pd.DataFrame:

@@ -4,21 +4,26 @@ Idempotency-Key the request is recorded as an InboxEvent (platform "ingest") in 
 transaction, so a retry is not applied twice and gets the first answer again."""
 
 import hashlib
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from adapters.ingest import Ingest, IngestEndpoint, IngestRefused
 from bot.i18n import problem_text
 from core.imports import ImportReport, import_in_session
 from core.inbox import MAX_KEY, run_once
 from core.ingest import Kind, map_headers
+from core.models import Sku
+from core.replan import request_replan
 from core.tabular import TableError, read_table
 
 if TYPE_CHECKING:  # bot.app mounts the endpoint
     from bot.app import App
 
 PLATFORM = "ingest"
+# Stock and sales move the plan: their SKUs are re-planned within seconds (the replan job).
+REPLAN_KINDS = (Kind.STOCK, Kind.SALES)
 WHOLE_BODY_UNPROCESSABLE = ("missing_columns", "ambiguous_columns")
 
 
@@ -59,6 +64,8 @@ def feed_ingest(app: "App") -> Ingest:
                 tz=app.settings.tz,
                 default_location=app.settings.default_location,
             )
+            if which in REPLAN_KINDS:  # committed with the rows, so never lost
+                request_replan(session, report.sku_ids)
             return answer(report, source, rows)
 
         if idempotency_key is None:
@@ -67,6 +74,24 @@ def feed_ingest(app: "App") -> Ingest:
         return run_once(app.store, PLATFORM, event_key(source, idempotency_key), action)
 
     return ingest
+
+
+def after_ingest(app: "App", kind: Kind | str, skus: Collection[str]) -> None:
+    """For feeds that import outside `import_in_session` (shop webhooks, the drop folder):
+    ask for a targeted re-plan of these SKU codes, after their import committed."""
+    if Kind(kind) not in REPLAN_KINDS or not skus:
+        return
+    with app.store.unit_of_work() as session:
+        codes = sorted(skus)
+        found = session.scalars(select(Sku.id).where(Sku.code.in_(codes)))  # type: ignore[attr-defined]
+        request_replan(session, set(found))
+
+
+def replan_imported(app: "App", report: ImportReport) -> None:
+    """After a committed file import of stock or sales: re-plan its SKUs soon."""
+    if report.kind in REPLAN_KINDS and report.sku_ids:
+        with app.store.unit_of_work() as session:
+            request_replan(session, report.sku_ids)
 
 
 def event_key(source: str, idempotency_key: str) -> str:

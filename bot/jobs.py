@@ -36,7 +36,7 @@ from adapters.chat import ChatAdapter
 from bot.app import App, chat_adapters, deliver_outbox
 from bot.dispatch import DispatchReport
 from bot.drop_folder import import_inbox
-from bot.engine import run_monitor
+from bot.engine import replan_waiting, run_monitor
 from bot.mail import email_fallback_step
 from bot.reports import send_daily_report, send_exceptions, send_weekly_kpi
 from bot.settings import SchedulerSettings
@@ -78,8 +78,14 @@ class JobSpec:
 def monitor(app: App, now: datetime) -> MonitorResult:
     """One monitor pass over the last complete business day (alerts, draft POs, picks)."""
     as_of = now.astimezone(app.settings.tz).date() - timedelta(days=1)
-    result, _ = run_monitor(app, as_of)
+    result, _ = run_monitor(app, as_of, now=now)
     return result
+
+
+def replan(app: App, now: datetime) -> MonitorResult | None:
+    """A targeted pass over the SKUs a feed just changed (not leased: the waiting rows are
+    taken under lock, and passes run one at a time)."""
+    return replan_waiting(app, now)
 
 
 def outbox(app: App, now: datetime, adapters: Adapters | None = None) -> DispatchReport:
@@ -183,6 +189,7 @@ REPORT_TTL = timedelta(minutes=30)  # a report run takes seconds; a crashed one 
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("monitor", monitor, monitor_every, timedelta(minutes=5), timedelta(minutes=10)),
     JobSpec("outbox", outbox, every(5), timedelta(seconds=5), chat=True),
+    JobSpec("replan", replan, every(15), timedelta(seconds=15)),
     JobSpec("sla_watchdog", sla_watchdog, every(60), timedelta(seconds=30), timedelta(minutes=2)),
     JobSpec("daily_report", send_daily_report, daily_report_at, DAILY_GRACE, REPORT_TTL, True),
     JobSpec("weekly_kpi", send_weekly_kpi, weekly_kpi_at, WEEKLY_GRACE, REPORT_TTL, True),

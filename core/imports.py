@@ -51,6 +51,7 @@ class ImportReport:
     ignored_columns: tuple[str, ...] = ()
     encoding: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    sku_ids: frozenset[int] = frozenset()  # SKUs of the accepted rows (what to re-plan)
 
     @property
     def rejected(self) -> int:
@@ -104,8 +105,16 @@ def _write(
     validated = _check_references(kind, validated, context)
     validated = reject_where(validated, duplicate_keys(validated.rows, KEYS[kind]))
     imported, duplicates = WRITERS[kind](session, validated.rows, context, tz)
+    rows = validated.rows
+    sku_ids = frozenset(int(i) for i in rows["sku_id"].dropna()) if "sku_id" in rows else None
     return ImportReport(
-        kind, imported, duplicates, validated.rejects, validated.ignored_columns, encoding
+        kind,
+        imported,
+        duplicates,
+        validated.rejects,
+        validated.ignored_columns,
+        encoding,
+        sku_ids=sku_ids or frozenset(),
     )
 
 

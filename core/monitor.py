@@ -6,9 +6,9 @@ supplier, and a SKU already on an open PO never gets a second line.
 """
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +31,7 @@ from core.outbox import notify, po_card
 from core.picks import publish_pick_lists
 from core.planner import PlanParams, plan
 from core.signals import overdue_pos, sku_signals
-from core.state import load_state
+from core.state import load_state, split_today
 
 LIVE = (AlertStatus.OPEN, AlertStatus.SNOOZED)
 DETAIL_COLUMNS = (
@@ -64,38 +64,73 @@ class MonitorResult:
 
 
 def monitor_pass(
-    session: Session, as_of: date, *, tz: ZoneInfo, params: PlanParams | None = None
+    session: Session,
+    as_of: date,
+    *,
+    tz: ZoneInfo,
+    params: PlanParams | None = None,
+    now: datetime | None = None,
+    sku_ids: Collection[int] | None = None,
 ) -> tuple[MonitorResult, pd.DataFrame]:
     """Plan every SKU and bring alerts and draft POs in line with the plan (one transaction,
-    the caller's unit of work)."""
+    the caller's unit of work).
+
+    With `now` on the day after `as_of`, today's sales so far count for the surge check
+    (the scheduled pass and the targeted one then agree, so neither undoes the other).
+    With `sku_ids`, a targeted pass: only those SKUs, their alerts and draft lines; overdue
+    POs and pick lists wait for the next full pass.
+    """
     p = params or PlanParams()
     lock_drafting(session)  # one pass (or Draft PO press) at a time
-    state = load_state(session, as_of, history_days=p.history_days, tz=tz)
-    planned = plan(state, p)
+    planned, open_po_skus = _plan(session, as_of, tz, p, now, sku_ids)
     result = MonitorResult()
-    wanted = _wanted_alerts(session, planned, as_of)
-    _reconcile_alerts(session, wanted, result)
+    wanted = _wanted_alerts(session, planned, as_of, overdue=sku_ids is None)
+    _reconcile_alerts(session, wanted, result, sku_ids)
     wake_snoozed(session, utcnow())
-    _draft_orders(session, planned, state.open_po_skus, as_of, result)
-    # Dropship partners pick hot SKUs first: their lists follow the plan's colours.
-    result.picks = publish_pick_lists(session, planned, utcnow(), as_of=as_of).posted
+    _draft_orders(session, planned, open_po_skus, as_of, result)
+    if sku_ids is None:  # dropship partners pick hot SKUs first: lists follow the colours
+        result.picks = publish_pick_lists(session, planned, utcnow(), as_of=as_of).posted
     return result, planned
 
 
-def _wanted_alerts(session: Session, planned: pd.DataFrame, as_of: date) -> pd.DataFrame:
+def _plan(
+    session: Session,
+    as_of: date,
+    tz: ZoneInfo,
+    p: PlanParams,
+    now: datetime | None,
+    sku_ids: Collection[int] | None,
+) -> tuple[pd.DataFrame, frozenset[int]]:
+    local = now.astimezone(tz) if now is not None else None
+    if local is None or local.date() != as_of + timedelta(days=1):
+        state = load_state(session, as_of, history_days=p.history_days, tz=tz, sku_ids=sku_ids)
+        return plan(state, p), state.open_po_skus
+    read = load_state(
+        session, local.date(), history_days=p.history_days + 1, tz=tz, sku_ids=sku_ids
+    )
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    state, today = split_today(read, (local - midnight).total_seconds() / 86_400)
+    return plan(state, p, today), state.open_po_skus
+
+
+def _wanted_alerts(
+    session: Session, planned: pd.DataFrame, as_of: date, *, overdue: bool = True
+) -> pd.DataFrame:
     live = sku_signals(planned)
     details = planned.set_index("sku_id")[list(DETAIL_COLUMNS)]
     live["details"] = [_details(details.loc[sku_id]) for sku_id in live["sku_id"]]
-    overdue = overdue_pos(_open_pos(session), as_of)
-    overdue = overdue.assign(
+    columns = ["kind", "sku_id", "severity", "dedupe_key", "details"]
+    if not overdue:
+        return live[columns]
+    late = overdue_pos(_open_pos(session), as_of)
+    late = late.assign(
         sku_id=None,
         details=[
             {"po": number, "expected_arrival": str(day)}
-            for number, day in zip(overdue["number"], overdue["expected_arrival"], strict=True)
+            for number, day in zip(late["number"], late["expected_arrival"], strict=True)
         ],
     )
-    columns = ["kind", "sku_id", "severity", "dedupe_key", "details"]
-    return pd.concat([live[columns], overdue[columns]], ignore_index=True)
+    return pd.concat([live[columns], late[columns]], ignore_index=True)
 
 
 def _details(row: pd.Series) -> dict[str, Any]:
@@ -121,8 +156,16 @@ def _open_pos(session: Session) -> pd.DataFrame:
     return pd.DataFrame(session.execute(query).all(), columns=["number", "expected_arrival"])
 
 
-def _reconcile_alerts(session: Session, wanted: pd.DataFrame, result: MonitorResult) -> None:
-    live = {a.dedupe_key: a for a in session.scalars(select(Alert).where(Alert.status.in_(LIVE)))}
+def _reconcile_alerts(
+    session: Session,
+    wanted: pd.DataFrame,
+    result: MonitorResult,
+    sku_ids: Collection[int] | None = None,
+) -> None:
+    query = select(Alert).where(Alert.status.in_(LIVE))
+    if sku_ids is not None:  # a targeted pass judges its own SKUs' alerts only
+        query = query.where(Alert.sku_id.in_(sorted(sku_ids)))  # type: ignore[union-attr]
+    live = {a.dedupe_key: a for a in session.scalars(query)}
     now = utcnow()
     told: list[tuple[Alert, str]] = []  # (alert, event) for the alerts channel
     for row in wanted.itertuples(index=False):

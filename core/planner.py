@@ -16,7 +16,7 @@ from core import policy, signals
 from core.forecast import DemandHistory, Forecast, ForecastParams, forecast, horizon_demand
 from core.policy import PolicyParams
 from core.signals import SignalKind, SignalParams
-from core.state import ShopState, promotion_uplift
+from core.state import PartialDay, ShopState, promotion_uplift
 from core.suppliers import calendar_lead_time, choose_suppliers
 
 PLAN_COLUMNS = [
@@ -80,6 +80,7 @@ def decide(
     lead_time_std: np.ndarray | float = 0.0,
     params: PlanParams | None = None,
     fc: Forecast | None = None,
+    today: PartialDay | None = None,
     **costs: np.ndarray,
 ) -> Decision:
     """The engine's decision from arrays: the one code path of `plan()` and the simulator.
@@ -90,7 +91,7 @@ def decide(
     """
     p = params or PlanParams()
     fc = fc if fc is not None else forecast(history, p.forecast)
-    surging = surging_skus(history, p)
+    surging = surging_skus(history, p, today)
     mean, std = _lead_time_demand(fc, start, lead_time, p.policy.review_days, future_uplift)
     # A surge is expected to last through the lead time: plan on the recent rate.
     recent = _recent_rate(history, p.signals.surge_window_days)
@@ -113,8 +114,11 @@ def decide(
     return Decision(fc, surging, mean, std, orders)
 
 
-def plan(state: ShopState, params: PlanParams | None = None) -> pd.DataFrame:
-    """The plan for every active SKU, one row each, in `state.skus` order."""
+def plan(
+    state: ShopState, params: PlanParams | None = None, today: PartialDay | None = None
+) -> pd.DataFrame:
+    """The plan for every active SKU, one row each, in `state.skus` order (`today`: the
+    sales so far of the day after `state.as_of`, for the surge check only)."""
     p = params or PlanParams()
     history = DemandHistory(
         state.dates,
@@ -135,6 +139,7 @@ def plan(state: ShopState, params: PlanParams | None = None) -> pd.DataFrame:
         lead_time=lead_time,
         fc=fc,
         params=p,
+        today=today,
         future_uplift=promotion_uplift(state.promotions, pd.Index(state.skus["sku_id"]), dates),
         lead_time_std=suppliers["lead_time_std_days"].fillna(0).to_numpy(float),
         on_hand=state.stock["on_hand"].to_numpy(float),
@@ -148,11 +153,15 @@ def plan(state: ShopState, params: PlanParams | None = None) -> pd.DataFrame:
     return _with_signals(frame, state, decision, p.signals)
 
 
-def surging_skus(history: DemandHistory, p: PlanParams) -> np.ndarray:
-    """SKUs whose last week beat what a forecast fitted without that week expected.
+def surging_skus(
+    history: DemandHistory, p: PlanParams, today: PartialDay | None = None
+) -> np.ndarray:
+    """SKUs whose last week (and today so far) beat what a forecast fitted without that
+    week expected.
 
     The full forecast has already half-absorbed a week-old surge and would hide it; with
-    less than two weeks of history before the window nothing counts as a surge.
+    less than two weeks of history before the window nothing counts as a surge. Today is
+    expected only in proportion to the share of the day gone.
     """
     window = p.signals.surge_window_days
     n = history.qty.shape[0]
@@ -166,12 +175,16 @@ def surging_skus(history: DemandHistory, p: PlanParams) -> np.ndarray:
         category=history.category,
     )
     fc = forecast(before, p.forecast)
-    expected = horizon_demand(
-        fc, history.dates[-window].date(), window, future_uplift=history.promo_uplift[:, -window:]
-    )
-    return signals.surging(
-        history.qty[:, -window:], history.available[:, -window:], expected, fc.std_daily, p.signals
-    )
+    qty, available = history.qty[:, -window:], history.available[:, -window:]
+    uplift = history.promo_uplift[:, -window:]
+    if today is not None:
+        qty = np.column_stack([qty, today.qty])
+        available = np.column_stack([available, today.available])
+        uplift = np.column_stack([uplift, today.uplift])
+    expected = horizon_demand(fc, history.dates[-window].date(), qty.shape[1], future_uplift=uplift)
+    if today is not None:
+        expected[:, -1] *= today.elapsed
+    return signals.surging(qty, available, expected, fc.std_daily, p.signals)
 
 
 def _recent_rate(history: DemandHistory, window: int) -> np.ndarray:

@@ -5,8 +5,8 @@ matrices with numpy, so that reading 100,000 SKUs × 365 days stays a matter of 
 Days are the shop's business days (SalesDay.day); SKU rows follow `skus.sku_id` order.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -52,13 +52,50 @@ class ShopState:
     open_po_skus: frozenset[int]  # SKUs already on an open PO (draft … confirmed)
 
 
+@dataclass(frozen=True)
+class PartialDay:
+    """Today so far, kept out of the history the forecast learns from (a half day would
+    read as a weak day) but counted by the surge check, so orders arriving this morning
+    can raise a surge this morning."""
+
+    qty: np.ndarray  # (n,) units sold since the business day began
+    available: np.ndarray  # (n,) False where out of stock and nothing sold
+    uplift: np.ndarray  # (n,) today's promotion uplift (NaN: learnt), else 1
+    elapsed: float  # share of the day gone, 0 … 1
+
+
+def split_today(state: ShopState, elapsed: float) -> tuple[ShopState, PartialDay]:
+    """A state read up to today → the state up to yesterday, and today so far."""
+    today = PartialDay(
+        qty=state.sales[:, -1],
+        available=state.available[:, -1],
+        uplift=state.past_uplift[:, -1],
+        elapsed=min(max(elapsed, 0.0), 1.0),
+    )
+    complete = replace(
+        state,
+        as_of=state.as_of - timedelta(days=1),
+        dates=state.dates[:-1],
+        sales=state.sales[:, :-1],
+        available=state.available[:, :-1],
+        past_uplift=state.past_uplift[:, :-1],
+    )
+    return complete, today
+
+
 def load_state(
-    session: Session, as_of: date, *, history_days: int = 365, tz: ZoneInfo | None = None
+    session: Session,
+    as_of: date,
+    *,
+    history_days: int = 365,
+    tz: ZoneInfo | None = None,
+    sku_ids: Collection[int] | None = None,
 ) -> ShopState:
-    skus = _skus(session)
+    """The whole shop, or only `sku_ids` (a targeted re-plan after a feed)."""
+    skus = _skus(session, sku_ids)
     index = pd.Index(skus["sku_id"])
     dates = pd.date_range(end=pd.Timestamp(as_of), periods=history_days, freq="D")
-    sales = _sales_matrix(session, index, dates)
+    sales = _sales_matrix(session, index, dates, narrow=sku_ids is not None)
     promotions = _promotions(session, skus)
     return ShopState(
         as_of=as_of,
@@ -78,12 +115,14 @@ def _frame(session: Session, query: sa.Select, columns: list[str]) -> pd.DataFra
     return pd.DataFrame(session.execute(query).all(), columns=columns)
 
 
-def _skus(session: Session) -> pd.DataFrame:
+def _skus(session: Session, sku_ids: Collection[int] | None = None) -> pd.DataFrame:
     query = (
         sa.select(Sku.id, Sku.code, Sku.name, Sku.category, Sku.unit_cost)
         .where(Sku.active)
         .order_by(Sku.id)
     )
+    if sku_ids is not None:
+        query = query.where(Sku.id.in_(sorted(sku_ids)))
     frame = _frame(session, query, ["sku_id", "code", "name", "category", "unit_cost"])
     frame["unit_cost"] = pd.to_numeric(frame["unit_cost"], errors="coerce").astype("float64")
     return frame
@@ -140,7 +179,9 @@ def _day_offset(session: Session, column: sa.ColumnElement, start: date) -> sa.C
     return column - sa.literal(start, sa.Date)
 
 
-def _sales_matrix(session: Session, index: pd.Index, dates: pd.DatetimeIndex) -> np.ndarray:
+def _sales_matrix(
+    session: Session, index: pd.Index, dates: pd.DatetimeIndex, *, narrow: bool = False
+) -> np.ndarray:
     """(n, T) units sold per day. The database sends one row per SKU holding its
     "day,qty,day,qty…" pairs as text, which numpy parses in C: fetching millions of
     (sku, day, qty) rows one Python object at a time would take 30× longer."""
@@ -154,6 +195,8 @@ def _sales_matrix(session: Session, index: pd.Index, dates: pd.DatetimeIndex) ->
         .where(SalesDay.day >= start)
         .group_by(SalesDay.sku_id)
     )
+    if narrow:  # a few SKUs: their rows by index rather than the whole shop's
+        query = query.where(SalesDay.sku_id.in_([int(i) for i in index]))
     return dense_from_pairs(session.execute(query).all(), index, len(dates))
 
 

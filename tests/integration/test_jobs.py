@@ -44,8 +44,9 @@ def test_the_monitor_plans_as_of_the_last_complete_day_in_taipei(
 ) -> None:
     seen: list[date] = []
 
-    def run_monitor(_app: App, as_of: date) -> tuple[None, None]:
+    def run_monitor(_app: App, as_of: date, *, now: datetime) -> tuple[None, None]:
         seen.append(as_of)
+        assert now.astimezone(TZ).date() == as_of + timedelta(days=1)  # today so far
         return None, None
 
     monkeypatch.setattr(jobs, "run_monitor", run_monitor)
