@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.export_settings import ExportSettings
 from bot.triggers import parse_daily, parse_weekly
 from core.approvers import approver_level
 
@@ -294,7 +295,10 @@ class EmailSettings(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="REPLENISH_", env_nested_delimiter="__", extra="forbid"
+        env_prefix="REPLENISH_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        hide_input_in_errors=True,  # a refused section would echo its secrets (tokens, keys)
     )
 
     database_url: str = Field(
@@ -323,6 +327,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     email: EmailSettings = EmailSettings()
     feeds: FeedsSettings = FeedsSettings()
+    export: ExportSettings = ExportSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -37,6 +37,7 @@ from core.models import (
     utcnow,
 )
 from core.outbox import as_utc
+from core.po_webhook import PLATFORM as WEBHOOK
 
 PLATFORM = "email"
 ALERT_OWNERS = (Role.MANAGER, Role.INVENTORY_CLERK)
@@ -117,7 +118,9 @@ def queue_undelivered(
     stuck = session.scalars(
         select(OutboxMessage)
         .where(
-            col(OutboxMessage.platform) != PLATFORM,
+            # Mail itself, and the ERP's webhook (no chat message; the exception report
+            # shows its failures), are not mailed.
+            col(OutboxMessage.platform).not_in((PLATFORM, WEBHOOK)),
             col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.FAILED)),
             col(OutboxMessage.created_at) <= now - after,
             col(OutboxMessage.created_at) > now - horizon,
