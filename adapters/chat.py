@@ -64,6 +64,16 @@ class Image:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file sent with the card as its caption (a supplier's PO as PDF); adapters without
+    files show the card alone. Never updated in place: a document is sent once."""
+
+    data: bytes
+    filename: str
+    mime: str = "application/pdf"
+
+
+@dataclass(frozen=True)
 class Card:
     """One message: a title, fields, optional table and image, buttons, and a footer that says
     what happened (who approved, when). `text` is the plain fallback (notifications, logs)."""
@@ -76,6 +86,7 @@ class Card:
     image: Image | None = None
     buttons: tuple[Button, ...] = ()
     footer: tuple[str, ...] = ()
+    document: Document | None = None
 
     def fallback(self) -> str:
         return " — ".join(part for part in (self.title, self.text) if part)
@@ -196,7 +207,8 @@ class ChatAdapter(Protocol):
 
 
 def card_json(card: Card) -> dict[str, Any]:
-    """A card as plain data (for logs and tests), images reduced to their alt text."""
+    """A card as plain data (for logs and tests), images reduced to their alt text and a
+    document to its file name."""
     return {
         "title": card.title,
         "text": card.text,
@@ -206,4 +218,5 @@ def card_json(card: Card) -> dict[str, Any]:
         "image": card.image.alt if card.image else None,
         "buttons": [[b.action_id, b.label, b.value] for b in card.buttons],
         "footer": list(card.footer),
+        **({"document": card.document.filename} if card.document else {}),
     }

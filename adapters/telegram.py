@@ -265,6 +265,16 @@ async def _post(
     bot: Bot, chat: str, card: Card, codes: Mapping[str, str], *, reply_to: int | None = None
 ) -> Message:
     markup = keyboard(card, dict(codes))
+    if card.document is not None:  # the card's text becomes the file's caption
+        return await bot.send_document(
+            int(chat),
+            card.document.data,
+            filename=card.document.filename,
+            caption=card_html(card, limit=CAPTION_MAX),
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            reply_to_message_id=reply_to,
+        )
     if card.image is not None:
         return await bot.send_photo(
             int(chat),

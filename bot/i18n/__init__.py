@@ -18,6 +18,8 @@ from . import (
     kpi_zh_tw,
     mail_en,
     mail_zh_tw,
+    po_document_en,
+    po_document_zh_tw,
     report_en,
     report_zh_tw,
     supplier_en,
@@ -43,6 +45,9 @@ en.MESSAGES.update(kpi_en.MESSAGES)
 # Emergency orders (緊急補貨), likewise.
 zh_tw.MESSAGES.update(emergency_zh_tw.MESSAGES)
 en.MESSAGES.update(emergency_en.MESSAGES)
+# The supplier's purchase order document (PDF/PNG), likewise.
+zh_tw.MESSAGES.update(po_document_zh_tw.MESSAGES)
+en.MESSAGES.update(po_document_en.MESSAGES)
 
 CATALOGS: dict[str, dict[str, str]] = {"zh-TW": zh_tw.MESSAGES, "en": en.MESSAGES}
 DEFAULT_LOCALE = "zh-TW"
