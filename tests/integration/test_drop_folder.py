@@ -11,7 +11,7 @@ from bot.drop_folder import import_inbox, kind_of
 from bot.jobs import job_named
 from bot.settings import FeedsSettings, Settings
 from core.ingest import Kind
-from core.models import Sku, StockLevel
+from core.models import ReplanRequest, Sku, StockLevel
 from core.store import Store
 
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
@@ -77,6 +77,9 @@ def test_a_rejected_row_sends_the_file_to_failed_with_its_rejects(
     assert "ZZ" in rejects
     assert "junk.csv" in names(inbox)
     assert count(store, StockLevel) == 1
+    with store.read() as session:  # the accepted stock row's SKU is re-planned soon; skus not
+        waiting = session.scalars(sa.select(Sku.code).join(ReplanRequest)).all()
+    assert waiting == ["A1"]
 
 
 def test_a_refused_file_goes_to_failed_with_the_reason(store: Store, tmp_path: Path) -> None:
