@@ -11,6 +11,7 @@ from rich.table import Table
 
 from bot import (
     cli_chat,
+    cli_config,
     cli_engine,
     cli_feed,
     cli_jobs,
@@ -48,6 +49,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrat
 config_app = typer.Typer(no_args_is_help=True, help="Settings.")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
+cli_config.register(config_app)
 cli_engine.register(app)
 cli_members.register(app)
 cli_chat.register(app)

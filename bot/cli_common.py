@@ -1,6 +1,7 @@
 """What every `replenish` subcommand shares: consoles, options, building the app."""
 
 import sys
+import tomllib
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -32,7 +33,7 @@ def build_or_exit(
     locale = lang or "zh-TW"
     try:
         return build(config_file=config, database_url=db, locale=lang, migrate=migrate_)
-    except (pydantic.ValidationError, FileNotFoundError) as exc:
+    except (pydantic.ValidationError, FileNotFoundError, tomllib.TOMLDecodeError) as exc:
         errors.print(t("cli.settings_error", locale, error=exc))
     except migrate.SchemaOutOfDateError as exc:
         errors.print(t("cli.db.out_of_date", locale, current=exc.current, head=exc.head))

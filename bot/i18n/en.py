@@ -95,6 +95,13 @@ MESSAGES: dict[str, str] = {
     "cli.demo.database": "demo database: {path}",
     "cli.demo.next": "next: replenish status --db {url}",
     "cli.config.title": "Current settings (secrets masked)",
+    "cli.config.check.ok": "{source}: the settings are valid",
+    "cli.config.check.failed": "{source}: {count} problem(s)",
+    "cli.config.check.problem": "  {setting}: {message}",
+    "cli.config.check.no_file": "no config file, environment and defaults only",
+    "cli.config.check.unknown": "not a setting (a typo?)",
+    "cli.config.check.syntax": "  not valid TOML: {error}",
+    "cli.config.reference.written": "wrote {path}",
     "cli.settings_error": "settings error: {error}",
     # engine
     "list.separator": ", ",

@@ -89,6 +89,13 @@ MESSAGES: dict[str, str] = {
     "cli.demo.database": "示範資料庫：{path}",
     "cli.demo.next": "接下來：replenish status --db {url}",
     "cli.config.title": "目前設定（密鑰已遮蔽）",
+    "cli.config.check.ok": "{source}：設定正確",
+    "cli.config.check.failed": "{source}：{count} 個問題",
+    "cli.config.check.problem": "  {setting}：{message}",
+    "cli.config.check.no_file": "沒有設定檔，只用環境變數與預設值",
+    "cli.config.check.unknown": "沒有這個設定（打錯字了嗎？）",
+    "cli.config.check.syntax": "  不是有效的 TOML：{error}",
+    "cli.config.reference.written": "已寫入 {path}",
     "cli.settings_error": "設定有誤：{error}",
     # engine
     "list.separator": "、",
