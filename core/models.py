@@ -388,7 +388,8 @@ class LeadTimeObservation(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Append-only record of every state change."""
+    """Append-only record of every state change (triggers refuse UPDATE and DELETE:
+    core/audit_guard.py)."""
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
@@ -397,6 +398,10 @@ class AuditEvent(SQLModel, table=True):
     entity: str = Field(max_length=40)
     entity_id: str = Field(max_length=64)
     data: dict[str, Any] = json_column(default_factory=dict)
+    # The hash chain (core/audit_chain.py fills both at flush): hex SHA-256 of the row
+    # before this one, and of this row's fields with that.
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64)
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session
 
+import core.audit_chain  # noqa: F401 - chains every new AuditEvent at flush, in every session
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _BEGIN_OPTION = "replenish_begin"
 
