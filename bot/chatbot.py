@@ -19,6 +19,7 @@ from bot import cards
 from bot.actions import ACTIONS, FORMS
 from bot.commands import answer
 from bot.i18n import t
+from bot.po_webhook import po_webhook
 from bot.replies import error_text, outcome_text
 from core.inbox import Response, run_once
 from core.invites import member_for_chat, migrate_chat
@@ -45,7 +46,11 @@ class ChatBot:
     @property
     def rules(self) -> ApprovalRules:
         approval = self.app.settings.approval
-        return ApprovalRules(approval.second_approver_over, approval.emergency_needs_second)
+        return ApprovalRules(
+            approval.second_approver_over,
+            approval.emergency_needs_second,
+            po_webhook=po_webhook(self.app.settings),  # the ERP hears of each final approval
+        )
 
     def command(self, command: Command) -> Reply:
         return self._safely(command.user, lambda: answer(self, command))
