@@ -1,5 +1,6 @@
 """The one ASGI app: Slack events at /slack/events, Telegram's webhook at /telegram/webhook,
-data feeds at /ingest/{kind} (adapters/ingest.py), health at /healthz.
+data feeds at /ingest/{kind} (adapters/ingest.py), shop webhooks at /webhooks/{source}
+(adapters/shop_webhooks.py), health at /healthz.
 
 Slack requests go to bolt's own ASGI handler (signature verification included), with the
 synchronous dispatch moved to a worker thread so one slow listener never holds up the event
@@ -21,6 +22,8 @@ from slack_bolt.response import BoltResponse
 
 from adapters.ingest import PATH_PREFIX as INGEST_PREFIX
 from adapters.ingest import IngestEndpoint
+from adapters.shop_webhooks import PATH_PREFIX as SHOP_WEBHOOK_PREFIX
+from adapters.shop_webhooks import WebhookEndpoint
 from adapters.telegram import WEBHOOK_PATH, TelegramWebhook
 
 Scope = MutableMapping[str, Any]
@@ -49,10 +52,12 @@ class ReplenishAsgi:
         *,
         telegram: TelegramWebhook | None = None,
         ingest: IngestEndpoint | None = None,
+        webhooks: WebhookEndpoint | None = None,
     ) -> None:
         self.slack = _ThreadedSlackHandler(slack, path=SLACK_PATH) if slack else None
         self.telegram = telegram
         self.ingest = ingest
+        self.webhooks = webhooks
         self.health = health
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -68,6 +73,8 @@ class ReplenishAsgi:
             await self.telegram(scope, receive, send)  # type: ignore[arg-type]
         elif scope["path"].startswith(INGEST_PREFIX) and self.ingest is not None:
             await self.ingest(scope, receive, send)
+        elif scope["path"].startswith(SHOP_WEBHOOK_PREFIX) and self.webhooks is not None:
+            await self.webhooks(scope, receive, send)
         else:
             await _reply(send, 404, {"ok": False, "error": "not_found"})
 

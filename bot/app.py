@@ -32,6 +32,7 @@ from bot.migrate import ensure_schema
 from bot.pick_cards import picks_card
 from bot.report_cards import report_card
 from bot.settings import Settings, load_settings
+from bot.shop_webhooks import webhook_endpoint
 from bot.supplier_cards import backup_offer_card, price_card, supplier_po_card
 from core.invites import migrate_chat
 from core.members import record_approval_rules
@@ -201,7 +202,11 @@ def http_app(
     app: App, slack: BoltApp | None, telegram: TelegramWebhook | None = None
 ) -> ReplenishAsgi:
     return ReplenishAsgi(
-        slack, health=lambda: health(app), telegram=telegram, ingest=feed_endpoint(app)
+        slack,
+        health=lambda: health(app),
+        telegram=telegram,
+        ingest=feed_endpoint(app),
+        webhooks=webhook_endpoint(app),
     )
 
 

@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from adapters.shop_mapping import load_mapping, signatures
 from bot.export_settings import ExportSettings
 from bot.triggers import parse_daily, parse_weekly
 from core.approvers import approver_level
@@ -210,6 +211,22 @@ class FeedsSettings(BaseModel):
         5_000_000, ge=1, description="The largest ingest request body accepted, in bytes."
     )
 
+    shopify_secret: SecretStr | None = Field(
+        None,
+        description="POST /webhooks/shopify: the secret Shopify signs its order webhooks with "
+        "(X-Shopify-Hmac-Sha256). Unset: the endpoint is not mounted.",
+    )
+    mapping_file: Path | None = Field(
+        None,
+        description="feeds.toml: how other shop platforms' order webhooks read (POST "
+        "/webhooks/{source}); checked at start. Unset: only Shopify's, if its secret is set.",
+    )
+    webhook_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Signing secret per feeds.toml source, for a source whose signature names "
+        "no secret_env.",
+    )
+
     @field_validator("tokens")
     @classmethod
     def _token_hashes(cls, tokens: dict[str, str]) -> dict[str, str]:
@@ -217,6 +234,17 @@ class FeedsSettings(BaseModel):
             if not re.fullmatch(r"[0-9a-f]{64}", digest.lower()):
                 raise ValueError(f"feeds.tokens.{name}: expected the token's SHA-256 hex")
         return {name: digest.lower() for name, digest in tokens.items()}
+
+    @model_validator(mode="after")
+    def _mapping_usable(self) -> "FeedsSettings":
+        """A bad feeds.toml stops the start, naming its file, source and key."""
+        if self.mapping_file is not None:
+            sources = load_mapping(self.mapping_file)
+            signatures(self.mapping_file, sources, self.webhook_secret_values())
+        return self
+
+    def webhook_secret_values(self) -> dict[str, str]:
+        return {name: secret.get_secret_value() for name, secret in self.webhook_secrets.items()}
 
 
 class PlanningSettings(BaseModel):
