@@ -21,6 +21,7 @@ from pydantic_settings import (
 
 from adapters.shop_mapping import load_mapping, signatures
 from bot.export_settings import ExportSettings
+from bot.shop_settings import ShopSettings
 from bot.triggers import parse_daily, parse_weekly
 from core.approvers import approver_level
 
@@ -210,7 +211,6 @@ class FeedsSettings(BaseModel):
     max_body_bytes: int = Field(
         5_000_000, ge=1, description="The largest ingest request body accepted, in bytes."
     )
-
     shopify_secret: SecretStr | None = Field(
         None,
         description="POST /webhooks/shopify: the secret Shopify signs its order webhooks with "
@@ -356,6 +356,7 @@ class Settings(BaseSettings):
     email: EmailSettings = EmailSettings()
     feeds: FeedsSettings = FeedsSettings()
     export: ExportSettings = ExportSettings()
+    shop: ShopSettings = ShopSettings()
 
     @field_validator("timezone")
     @classmethod
