@@ -1,10 +1,11 @@
-"""`/replenish` for a supplier's people: `help`, `po` (their own open POs), `po <number>` and
-`bind` — nothing of our stock, plans or approvals.
+"""`/replenish` for a supplier's people: `help`, `po` (their own open POs), `po <number>`,
+`po <number> pdf` (the PO as a file, `png` as a picture) and `bind` — nothing of our stock,
+plans or approvals.
 
 Who counts as a supplier: a member with the supplier role (wherever they type), or a newcomer
 in a supplier's bound group (linked to that supplier on first contact, as a press would).
-Their `po <number>` goes through `require_own_po`: another supplier's number answers exactly
-like a missing one, and the attempt is audited.
+Their `po <number>` (and its document) goes through `require_own_po`: another supplier's
+number answers exactly like a missing one, and the attempt is audited.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from bot.formats import DASH, day, money
 from bot.i18n import t
 from bot.replies import error_text
 from bot.supplier_cards import order_of, supplier_po_card
+from bot.supplier_documents import FORMAT_WORDS, document_card
 from core.inbox import Response, attempt
 from core.members import find_member
 from core.models import Member, Role
+from core.outbox import as_utc
 from core.permissions import DomainError
 from core.supplier_flow import require_own_po, supplier_open_pos
 from core.views import po_view
@@ -69,13 +72,19 @@ def _help(bot: ChatBot, command: Command, args: list[str], locale: str) -> Reply
 
 
 def _po(bot: ChatBot, command: Command, args: list[str], locale: str) -> Reply:
-    """`po`: the supplier's sent and confirmed POs; `po <number>`: one, with its buttons."""
+    """`po`: the supplier's sent and confirmed POs; `po <number>`: one, with its buttons;
+    `po <number> pdf|png`: that one as a document."""
     number = args[0].upper() if args and args[0].lower() not in OPEN_WORDS else ""
+    fmt = FORMAT_WORDS.get(args[1].lower()) if number and len(args) > 1 else None
     with bot.app.store.unit_of_work() as session:  # a refused number is audited
         answer = attempt(session, lambda: _lookup(bot, session, command, number))
     tz = bot.app.settings.tz
     if "error" in answer:
         return Reply(text=error_text(answer["error"], locale, tz), refused=True)
+    if answer.get("po") and fmt:
+        data = {**answer["po"], "issued_at": answer.get("issued_at")}
+        app = bot.app
+        return Reply(card=document_card(data, locale, fmt, settings=app.settings, store=app.store))
     if answer.get("po"):
         return Reply(card=supplier_po_card(answer["po"], locale, tz))
     return _open_list(answer.get("open") or {}, locale)
@@ -84,8 +93,9 @@ def _po(bot: ChatBot, command: Command, args: list[str], locale: str) -> Reply:
 def _lookup(bot: ChatBot, session: Session, command: Command, number: str) -> Response:
     actor = bot.actor(session, command.user, chat=command.channel, name=command.user_name)
     if number:
-        require_own_po(session, actor, number)
-        return {"po": po_view(session, number)}
+        po = require_own_po(session, actor, number)
+        issued = as_utc(po.sent_at).isoformat() if po.sent_at else None
+        return {"po": po_view(session, number), "issued_at": issued}
     if actor.supplier_id is None:
         return {"open": {}}
     return {"open": supplier_open_pos(session, actor.supplier_id)}

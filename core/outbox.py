@@ -114,6 +114,13 @@ def notify(
     return queue(session, chats, card, kind=f"{thread}.{event}", key_prefix=prefix)
 
 
+DOCUMENT_KIND = "po.document"  # a PO's file for its supplier: posted once, never updated
+
+
+def is_attachment(message: OutboxMessage) -> bool:
+    return message.kind == DOCUMENT_KIND
+
+
 def chats_for(
     session: Session, purposes: list[str], *, partner_id: int | None = None
 ) -> list[ChatBinding]:
@@ -300,9 +307,10 @@ def _earlier_pending(
 
 def previous_ref(session: Session, message: OutboxMessage) -> str | None:
     """The message_ref of the thread's newest sent message in the same chat, to update in
-    place; None when the message has no thread or nothing of it was sent there yet."""
+    place; None when the message has no thread, is an attachment (posted, never an update)
+    or nothing of it was sent there yet."""
     thread = thread_of(message.dedupe_key)
-    if thread is None:
+    if thread is None or is_attachment(message):
         return None
     return session.scalars(
         select(OutboxMessage.message_ref)
@@ -310,6 +318,7 @@ def previous_ref(session: Session, message: OutboxMessage) -> str | None:
             OutboxMessage.status == OutboxStatus.SENT,
             OutboxMessage.platform == message.platform,
             OutboxMessage.target == message.target,
+            OutboxMessage.kind != DOCUMENT_KIND,  # a file is no card to update
             col(OutboxMessage.message_ref).is_not(None),
             col(OutboxMessage.dedupe_key).startswith(f"{thread}:", autoescape=True),
             col(OutboxMessage.id) != message.id,

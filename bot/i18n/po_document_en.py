@@ -28,6 +28,6 @@ MESSAGES: dict[str, str] = {
     # the chat message the file comes with
     "podoc.card.title": "📄 Purchase order {number} (PDF)",
     "podoc.card.title_png": "📄 Purchase order {number}",
-    "podoc.card.text": "The purchase order as a file, to print or forward to your shipping team. Type /replenish po {number} pdf to get it again.",
+    "podoc.card.text": "The purchase order as a file, to print or forward to your shipping team. Type /po {number} pdf to get it again.",
     "podoc.card.alt": "Purchase order {number}",
 }

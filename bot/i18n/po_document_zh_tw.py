@@ -27,6 +27,6 @@ MESSAGES: dict[str, str] = {
     # the chat message the file comes with
     "podoc.card.title": "📄 採購單 {number}（PDF）",
     "podoc.card.title_png": "📄 採購單 {number}",
-    "podoc.card.text": "正式採購單檔案，可列印或轉給出貨同仁。需要時可再輸入 /replenish po {number} pdf 取得。",
+    "podoc.card.text": "正式採購單檔案，可列印或轉給出貨同仁。需要時可再輸入 /po {number} pdf 取得。",
     "podoc.card.alt": "採購單 {number}",
 }

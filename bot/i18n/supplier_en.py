@@ -117,7 +117,7 @@ MESSAGES: dict[str, str] = {
     "card.backup.footer.nobody": "⚠️ No line has a backup supplier; after reassigning, place them by hand",
     "card.backup.footer.moot": "The PO is {status}; no need to reassign",
     # commands for suppliers
-    "cmd.help.supplier": "*/replenish* — for suppliers\n• `po` — your open purchase orders\n• `po <number>` — one PO, with its buttons\n• `bind <code>` — bind this group\n• `help` — this help\n\nThe buttons on a PO:\n• ✅ Confirm — your arrival date: as asked, +1/3/7 working days, or another date\n• 💲 Propose price — a new unit price; inside the agreed band it applies at once, outside it we answer\n• ❌ Cannot supply — tell us why and we arrange something else\n• 🚚 Shipped — report the shipment with its tracking number",
+    "cmd.help.supplier": "*/replenish* — for suppliers\n• `po` — your open purchase orders\n• `po <number>` — one PO, with its buttons\n• `po <number> pdf` — the PO as a PDF file to print or forward (`png`: a picture)\n• `bind <code>` — bind this group\n• `help` — this help\n\nThe buttons on a PO:\n• ✅ Confirm — your arrival date: as asked, +1/3/7 working days, or another date\n• 💲 Propose price — a new unit price; inside the agreed band it applies at once, outside it we answer\n• ❌ Cannot supply — tell us why and we arrange something else\n• 🚚 Shipped — report the shipment with its tracking number",
     "cmd.supplier.refused": "Sorry, “{sub}” is not available to suppliers. You can use: po, bind, help",
     "cmd.supplier.po_none": "No open purchase orders right now. Thank you!",
     "cmd.supplier.po_title": "Your open purchase orders ({n})",

@@ -45,6 +45,7 @@ METHODS = (
     "getWebhookInfo",
     "sendMessage",
     "sendPhoto",
+    "sendDocument",
     "editMessageText",
     "editMessageReplyMarkup",
     "answerCallbackQuery",
@@ -122,6 +123,7 @@ class Call:
     path: str = ""
     files: dict[str, bytes] = field(default_factory=dict)  # multipart uploads by field name
     answer: dict[str, Any] = field(default_factory=dict)  # the JSON body sent back
+    file_names: dict[str, str] = field(default_factory=dict)  # the uploads' names, by field
 
 
 class _ApiError(Exception):
@@ -236,7 +238,7 @@ class FakeTelegram:
 
     @property
     def files(self) -> dict[str, bytes]:
-        """file_id → the bytes uploaded under it (sendPhoto)."""
+        """file_id → the bytes uploaded under it (sendPhoto, sendDocument)."""
         with self._lock:
             return dict(self._state.files)
 
@@ -453,7 +455,9 @@ class FakeTelegram:
         message = self._find(chat_id, message_id)
         return chat_id, message_id, message if message is not None else {}
 
-    def _answer(self, method: str, p: dict[str, Any], files: dict[str, bytes]) -> Any:
+    def _answer(
+        self, method: str, p: dict[str, Any], files: dict[str, bytes], names: dict[str, str]
+    ) -> Any:
         s = self._state
         if method == "getMe":
             return {
@@ -498,6 +502,8 @@ class FakeTelegram:
             return self._post(chat_id, {"text": text, **_extras(p)})
         if method == "sendPhoto":
             return self._send_photo(p, files)
+        if method == "sendDocument":
+            return self._send_document(p, files, names)
         if method in {"editMessageText", "editMessageReplyMarkup"}:
             return self._edit(method, p)
         if method == "answerCallbackQuery":
@@ -578,6 +584,37 @@ class FakeTelegram:
             }
         ]
         content: dict[str, Any] = {"photo": photo, **_extras(p)}
+        if caption:
+            content["caption"] = caption
+        return self._post(chat_id, content)
+
+    def _send_document(
+        self, p: dict[str, Any], files: dict[str, bytes], names: dict[str, str]
+    ) -> dict[str, Any]:
+        """A file upload (multipart field `document`), or a file_id sent before."""
+        chat_id = _chat_id(p)
+        caption = str(p.get("caption") or "")
+        if len(caption) > MAX_CAPTION:
+            raise _ApiError(400, "Bad Request: message caption is too long")
+        if "document" in files:
+            data, name = files["document"], names.get("document", "")
+            if not data:
+                raise _ApiError(400, "Bad Request: file must be non-empty")
+            file_id = f"BQACAgFake{next(self._file_ids):06d}"
+            self._state.files[file_id] = data
+        elif isinstance(p.get("document"), str) and p["document"] in self._state.files:
+            file_id, name = p["document"], ""
+            data = self._state.files[file_id]
+        else:
+            raise _ApiError(400, "Bad Request: wrong remote file identifier specified")
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"AgAD{file_id[-6:]}",
+            "file_name": name,
+            "mime_type": _mime_type(data),
+            "file_size": len(data),
+        }
+        content: dict[str, Any] = {"document": document, **_extras(p)}
         if caption:
             content["caption"] = caption
         return self._post(chat_id, content)
@@ -703,6 +740,13 @@ def _scope_key(p: dict[str, Any]) -> tuple[str, str]:
     return str(scope.get("type", "default")), str(p.get("language_code") or "")
 
 
+def _mime_type(data: bytes) -> str:
+    """What Telegram's server-side detection would say, for the files the bot sends."""
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    return "image/png" if data.startswith(_PNG) else "application/octet-stream"
+
+
 def _png_size(data: bytes) -> tuple[int, int]:
     if data.startswith(_PNG) and len(data) >= 24:
         width, height = struct.unpack(">II", data[16:24])
@@ -742,13 +786,18 @@ def _decode(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
-    """multipart/form-data → (text fields, file fields); byte-exact, no cgi module."""
+Parsed = tuple[dict[str, Any], dict[str, bytes], dict[str, str]]  # fields, files, file names
+
+
+def _multipart(content_type: str, body: bytes) -> Parsed:
+    """multipart/form-data → (text fields, file fields, their file names); byte-exact, no
+    cgi module."""
     match = re.search(r'boundary="?([^";]+)"?', content_type)
     if not match:
-        return {}, {}
-    fields: dict[str, str] = {}
+        return {}, {}, {}
+    fields: dict[str, Any] = {}
     files: dict[str, bytes] = {}
+    names: dict[str, str] = {}
     for part in body.split(b"--" + match.group(1).encode())[1:]:
         if part.startswith(b"--"):
             break  # the closing delimiter
@@ -767,22 +816,25 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str
             continue
         if "filename=" in disposition:
             files[name.group(1)] = content
+            filename = re.search(r'\bfilename="([^"]*)"', disposition)
+            names[name.group(1)] = filename.group(1) if filename else ""
         else:
             fields[name.group(1)] = content.decode()
-    return fields, files
+    return fields, files, names
 
 
-def _parse(content_type: str, body: bytes, query: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+def _parse(content_type: str, body: bytes, query: str) -> Parsed:
     params: dict[str, Any] = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
     files: dict[str, bytes] = {}
+    names: dict[str, str] = {}
     if content_type.startswith("application/json") and body:
         params.update(json.loads(body))
     elif content_type.startswith("application/x-www-form-urlencoded"):
         params.update(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
     elif content_type.startswith("multipart/form-data"):
-        fields, files = _multipart(content_type, body)
+        fields, files, names = _multipart(content_type, body)
         params.update(fields)
-    return _decode(params), files
+    return _decode(params), files, names
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -800,9 +852,9 @@ class _Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
-            params, files = _parse(self.headers.get("Content-Type", ""), body, query)
+            params, files, names = _parse(self.headers.get("Content-Type", ""), body, query)
         except (ValueError, UnicodeDecodeError):
-            params, files = {}, {}
+            params, files, names = {}, {}, {}
         # /bot<token>/<method>; the token itself contains no "/".
         head, _, method = urllib.parse.unquote(path).lstrip("/").partition("/")
         method = _CANONICAL.get(method.lower(), method)
@@ -814,11 +866,12 @@ class _Handler(BaseHTTPRequestHandler):
                     raise _ApiError(401, "Unauthorized")
                 if error := fake._take_failure(method):
                     raise error
-                status, answer = 200, {"ok": True, "result": fake._answer(method, params, files)}
+                result = fake._answer(method, params, files, names)
+                status, answer = 200, {"ok": True, "result": result}
             except _ApiError as error:
                 status, answer = error.status, error.body()
             sent = {k.title(): v for k, v in self.headers.items()}  # one spelling to look up
-            call = Call(method, params, sent, arrived, status, path, files, answer)
+            call = Call(method, params, sent, arrived, status, path, files, answer, names)
             fake._state.calls.append(call)
         payload = json.dumps(answer).encode()
         self.send_response(status)

@@ -198,7 +198,7 @@ def test_as_a_chat_card_the_pdf_is_a_document_without_buttons() -> None:
     assert card.document.data.startswith(b"%PDF")
     assert card.buttons == ()
     assert NUMBER in card.title
-    assert f"/replenish po {NUMBER} pdf" in card.text
+    assert f"/po {NUMBER} pdf" in card.text
     assert ("合計", "NT$1,800") in [(f.label, f.value) for f in card.fields]
     assert photo.document is None
     assert photo.image is not None
