@@ -60,6 +60,11 @@ def compose(
             filename=card.image.filename,
             disposition="inline",
         )
+    if card.document is not None:  # a supplier's PO file, mailed when its chat failed
+        maintype, _, subtype = card.document.mime.partition("/")
+        message.add_attachment(
+            card.document.data, maintype, subtype, filename=card.document.filename
+        )
     return message
 
 

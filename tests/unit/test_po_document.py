@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pypdf import PdfReader
 
+from adapters.email_render import compose
 from bot.po_document import (
     ROWS_PER_PAGE,
     Letterhead,
@@ -204,3 +205,15 @@ def test_as_a_chat_card_the_pdf_is_a_document_without_buttons() -> None:
     assert photo.image is not None
     assert photo.image.png.startswith(PNG)
     assert photo.image.filename == f"{NUMBER}.png"
+
+
+def test_mailed_instead_the_file_is_attached() -> None:
+    """A file whose chat stayed unreachable is mailed (e-mail fallback) with the PDF on it."""
+    with glyphs_required():
+        card = po_document_card(po_json(), "zh-TW", TZ, HEAD)
+    message = compose(card, sender="bot@shop.tw", to="amy@shop.tw", message_id="<1@shop.tw>")
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == f"{NUMBER}.pdf"
+    assert attachment.get_content().startswith(b"%PDF")
+    assert NUMBER in str(message["Subject"])
