@@ -165,9 +165,11 @@ def _total(po: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> Decimal
     total = to_decimal(po.get("total"))
     if total is not None:
         return total
-    parts = [to_decimal(x.get("qty")) or 0 for x in lines]
-    prices = [to_decimal(x.get("unit_price")) or 0 for x in lines]
-    return sum((q * p for q, p in zip(parts, prices, strict=True)), Decimal(0))
+    total = Decimal(0)
+    for line in lines:
+        qty, price = to_decimal(line.get("qty")), to_decimal(line.get("unit_price"))
+        total += (qty or Decimal(0)) * (price or Decimal(0))
+    return total
 
 
 def cut(text: str, columns: int) -> str:

@@ -58,8 +58,11 @@ def supplier_locale(store: Store, supplier_code: object, default: str) -> str:
 
 
 class Application(Protocol):  # bot.app.App, which imports this module
-    settings: Settings
-    store: Store
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> Store: ...
 
 
 def document_renderer(app: Application) -> Callable[[dict[str, Any], str, ZoneInfo], Card]:

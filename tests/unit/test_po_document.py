@@ -217,3 +217,8 @@ def test_mailed_instead_the_file_is_attached() -> None:
     assert attachment.get_filename() == f"{NUMBER}.pdf"
     assert attachment.get_content().startswith(b"%PDF")
     assert NUMBER in str(message["Subject"])
+
+
+def test_without_a_total_the_lines_add_up() -> None:
+    sheet = po_sheet(po_json(lines=3, total=None), "en", TZ)
+    assert sheet.total == ("Total", "NT$3,600")  # 12·50 + 24·50 + 36·50
