@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from bot import (
+    cli_audit,
     cli_chat,
     cli_config,
     cli_engine,
@@ -59,6 +60,7 @@ cli_jobs.register(app)
 cli_report.register(app)
 cli_po.register(app)
 cli_feed.register(app)
+cli_audit.register(app)
 
 
 @app.command("import")

@@ -9,6 +9,8 @@ from core.fields import Problem
 from core.tabular import TableError
 
 from . import (
+    audit_en,
+    audit_zh_tw,
     emergency_en,
     emergency_zh_tw,
     en,
@@ -48,6 +50,9 @@ en.MESSAGES.update(emergency_en.MESSAGES)
 # The supplier's purchase order document (PDF/PNG), likewise.
 zh_tw.MESSAGES.update(po_document_zh_tw.MESSAGES)
 en.MESSAGES.update(po_document_en.MESSAGES)
+# `replenish audit verify`, likewise.
+zh_tw.MESSAGES.update(audit_zh_tw.MESSAGES)
+en.MESSAGES.update(audit_en.MESSAGES)
 
 CATALOGS: dict[str, dict[str, str]] = {"zh-TW": zh_tw.MESSAGES, "en": en.MESSAGES}
 DEFAULT_LOCALE = "zh-TW"
