@@ -86,8 +86,7 @@ class ConsoleChat:
         self.messages: dict[int, ConsoleMessage] = {}
         self.watching: frozenset[str] = frozenset()
         self.unread: dict[str, list[int]] = {}
-        self.last_shown: dict[str, tuple[int, int]] = {}  # chat → (show order, number)
-        self._shows = 0
+        self.shown: list[int] = []  # message numbers in the order they were put on screen
         self._batch: list[tuple[ConsoleMessage, bool]] | None = None
 
     # --- ChatAdapter -----------------------------------------------------------------------
@@ -134,8 +133,7 @@ class ConsoleChat:
                 files=message.files,
             )
         )
-        self._shows += 1
-        self.last_shown[message.chat] = (self._shows, message.number)
+        self.shown.append(message.number)
 
     def watch(self, chats: Iterable[str]) -> int:
         """Act from these chats from now on; their unread messages are shown. Returns how
@@ -169,15 +167,25 @@ class ConsoleChat:
         return [m for m in self.messages.values() if m.chat in allowed]
 
     def latest(self, chats: Iterable[str]) -> ConsoleMessage | None:
-        """The card most recently shown on screen in one of `chats`."""
-        shown = [self.last_shown[c] for c in chats if c in self.last_shown]
-        return self.messages[max(shown)[1]] if shown else None
+        """The card with buttons most recently shown on screen in one of `chats` (a card
+        without buttons, such as a file sent after a PO, is nothing to press)."""
+        allowed = set(chats)
+        for number in reversed(self.shown):
+            message = self.messages[number]
+            if message.chat in allowed and message.card.buttons:
+                return message
+        return None
 
     def find(self, text: str, chats: Iterable[str]) -> ConsoleMessage | None:
-        """The newest message in `chats` whose title or text contains `text`."""
-        needle = text.casefold()
-        for message in reversed(self.visible(chats)):
-            if needle in f"{message.card.title} {message.card.text}".casefold():
+        """The message in `chats` whose title or text contains `text`: the one put on
+        screen last, else the newest not shown yet."""
+        allowed, needle = set(chats), text.casefold()
+        seen = dict.fromkeys(reversed(self.shown))
+        order = [*seen, *(n for n in reversed(self.messages) if n not in seen)]
+        for number in order:
+            message = self.messages[number]
+            found = needle in f"{message.card.title} {message.card.text}".casefold()
+            if found and message.chat in allowed:
                 return message
         return None
 

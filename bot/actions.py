@@ -25,7 +25,7 @@ from bot.supplier_actions import SUPPLIER_FLOW_ACTIONS, SUPPLIER_FLOW_FORMS
 from core.alerts import AlertNotFound, dismiss, draft_po, snooze
 from core.inbox import Response
 from core.members import NotAMember, find_member
-from core.models import Alert, Member, PickList, PoLine, PurchaseOrder, Sku, utcnow
+from core.models import Alert, Member, PickList, PoLine, PurchaseOrder, Sku
 from core.permissions import PERMISSIONS, Action, can
 from core.picks import PickListNotFound, acknowledge, pick_card
 from core.views import alert_view, po_view
@@ -124,7 +124,7 @@ def _draft(bot: ChatBot, press: Interaction) -> Reply:
     alert_id = _alert_id(press.value)
     if alert_id is None:
         return _error(bot, press.user, AlertNotFound(alert=press.value).as_dict())
-    today = utcnow().astimezone(bot.app.settings.tz).date()
+    today = bot.app.today()
     answer = bot.once(press, lambda s, a: draft_po(s, a, alert_id, today=today))
     return _alert_reply(bot, alert_id, answer, press.user)
 
@@ -133,7 +133,7 @@ def _snooze(bot: ChatBot, press: Interaction) -> Reply:
     alert_id = _alert_id(press.value)
     if alert_id is None:
         return _error(bot, press.user, AlertNotFound(alert=press.value).as_dict())
-    until = utcnow() + timedelta(days=1)
+    until = bot.app.clock() + timedelta(days=1)
     answer = bot.once(press, lambda s, a: snooze(s, a, alert_id, until=until))
     return _alert_reply(bot, alert_id, answer, press.user)
 

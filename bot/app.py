@@ -3,7 +3,7 @@
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import select
 
-from adapters.chat import Card, ChatAdapter
+from adapters.chat import Card
 from adapters.email import PLATFORM as PLATFORM_EMAIL
 from adapters.http import ReplenishAsgi
 from adapters.slack import PLATFORM as PLATFORM_SLACK
@@ -21,22 +21,25 @@ from adapters.telegram import PLATFORM as PLATFORM_TELEGRAM
 from adapters.telegram import TelegramApplication, TelegramConfig, TelegramWebhook
 from adapters.telegram import application as telegram_app
 from adapters.telegram_delivery import TelegramChat
+from adapters.webhook import PLATFORM as PLATFORM_WEBHOOK
 from bot import cards
 from bot.chatbot import ChatBot
-from bot.dispatch import DispatchReport, dispatch_outbox
+from bot.dispatch import Adapter, DispatchReport, dispatch_outbox
 from bot.emergency_cards import emergency_card
 from bot.feeds import feed_endpoint
 from bot.ids import CALLBACK_CODES
 from bot.mail import email_chat, is_mail, mail_card
 from bot.migrate import ensure_schema
 from bot.pick_cards import picks_card
+from bot.po_webhook import webhook_sender
 from bot.report_cards import report_card
 from bot.settings import Settings, load_settings
 from bot.shop_webhooks import webhook_endpoint
 from bot.supplier_cards import backup_offer_card, price_card, supplier_po_card
+from bot.supplier_documents import document_renderer
 from core.invites import migrate_chat
 from core.members import record_approval_rules
-from core.models import OutboxMessage, OutboxStatus
+from core.models import OutboxMessage, OutboxStatus, utcnow
 from core.store import Store
 
 
@@ -44,10 +47,17 @@ from core.store import Store
 class App:
     settings: Settings
     store: Store
+    # What "now" is for the bot's own reads (plans as of yesterday, reports, KPIs): the
+    # wall clock, or the console demo's clock, which `/advance` moves.
+    clock: Callable[[], datetime] = utcnow
 
     @property
     def locale(self) -> str:
         return self.settings.locale
+
+    def today(self) -> date:
+        """The shop's local date by the app's clock."""
+        return self.clock().astimezone(self.settings.tz).date()
 
 
 def build(
@@ -136,10 +146,10 @@ def telegram_webhook(app: App, application: TelegramApplication) -> TelegramWebh
     return TelegramWebhook(application, app.store, config.webhook_secret, url=url)
 
 
-def chat_adapters(app: App) -> dict[str, ChatAdapter]:
-    """Delivery for every platform that has a token (e-mail: when enabled); the outbox
-    waits for the others."""
-    adapters: dict[str, ChatAdapter] = {}
+def chat_adapters(app: App) -> dict[str, Adapter]:
+    """Delivery for every platform that has a token (e-mail: when enabled; the ERP's PO
+    webhook: when its URL is set); the outbox waits for the others."""
+    adapters: dict[str, Adapter] = {}
     if app.settings.slack.bot_token is not None:
         token = app.settings.slack.bot_token.get_secret_value()
         config = SlackConfig(bot_token=token, api_base_url=app.settings.slack.api_base_url)
@@ -150,6 +160,8 @@ def chat_adapters(app: App) -> dict[str, ChatAdapter]:
         )
     if app.settings.email.enabled:  # the fallback: red alerts, undelivered chat messages
         adapters[PLATFORM_EMAIL] = email_chat(app.settings.email)
+    if (webhook := webhook_sender(app.settings)) is not None:
+        adapters[PLATFORM_WEBHOOK] = webhook
     return adapters
 
 
@@ -170,6 +182,7 @@ def render_card(app: App) -> Callable[[dict[str, Any], str], Card]:
         "price": price_card,
         "backup_offer": backup_offer_card,
         "emergency": emergency_card,
+        "po_document": document_renderer(app),  # the supplier's PDF
     }
 
     def render(data: dict[str, Any], locale: str) -> Card:
@@ -186,7 +199,7 @@ def render_card(app: App) -> Callable[[dict[str, Any], str], Card]:
 
 
 def deliver_outbox(
-    app: App, adapters: Mapping[str, ChatAdapter], *, now: datetime | None = None
+    app: App, adapters: Mapping[str, Adapter], *, now: datetime | None = None
 ) -> DispatchReport:
     """One delivery round: due rows claimed one by one, rendered in the settings' locale."""
     return dispatch_outbox(

@@ -1,8 +1,6 @@
 """The `replenish` command line."""
 
 import json
-import shutil
-from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +19,6 @@ from bot import (
     cli_po,
     cli_report,
     cli_run,
-    engine,
     migrate,
     status,
 )
@@ -36,8 +33,9 @@ from bot.cli_common import (
     console,
     errors,
 )
+from bot.demo import run_demo
 from bot.i18n import t, table_error_text
-from bot.importer import SAMPLE_ORDER, import_file
+from bot.importer import import_file
 from core.ingest import SPECS, Kind
 from core.tabular import TableError
 
@@ -169,41 +167,17 @@ def demo_command(
     directory: Annotated[Path, typer.Option("--dir", help="Where the demo database goes.")] = Path(
         "demo"
     ),
+    script: Annotated[
+        Path | None,
+        typer.Option("--script", help="Run these chat lines (with expect checks), then exit."),
+    ] = None,
     lang: LangOption = None,
 ) -> None:
-    """Create a fresh demo database, import the bundled sample shop and show it."""
-    directory.mkdir(parents=True, exist_ok=True)
-    database = directory / "replenish.db"
-    for stale in directory.glob("replenish.db*"):
-        stale.unlink()
-    url = f"sqlite:///{database}"
-    application = build_or_exit(url, None, lang)
-    console.rule(t("cli.demo.title", application.locale))
-    _import_sample(application, directory)
-    snapshot = status.snapshot(application.store)
-    _print_status(application, snapshot)
-    as_of = snapshot.last_sale or engine.default_as_of(application)
-    outcome, planned = engine.run_monitor(application, as_of)
-    console.print(cli_engine.plan_table(engine.by_urgency(planned).head(15), application.locale))
-    cli_engine.print_monitor(outcome, application.locale)
-    console.print(t("cli.demo.database", application.locale, path=database))
-    console.print(t("cli.demo.next", application.locale, url=url))
-
-
-def _import_sample(application: App, directory: Path) -> None:
-    """Copy each bundled sample file into the demo folder and import it from there."""
-    with as_file(files("bot.data") / "sample") as sample:
-        for kind, path in sample_files(sample):
-            copy = directory / path.name
-            shutil.copyfile(path, copy)
-            imported = import_file(application, kind, copy)
-            console.print(t("cli.import.summary", application.locale, **imported.summary()))
-
-
-def sample_files(folder: Path) -> list[tuple[Kind, Path]]:
-    """The bundled sample files in the order their references need."""
-    found = {p.name.split(".")[0]: p for p in folder.iterdir() if p.is_file()}
-    return [(kind, found[kind.value]) for kind in SAMPLE_ORDER if kind.value in found]
+    """The sample shop in a console chat: fresh database, one monitor pass, then chat as any
+    role (a pipe is read to its end; --script exits non-zero naming a failing line)."""
+    code = run_demo(directory, lang, script)
+    if code:
+        raise typer.Exit(code)
 
 
 @db_app.command("upgrade")

@@ -25,6 +25,7 @@ from bot.emergency_commands import emergency
 from bot.engine import by_urgency, current_plan, default_as_of
 from bot.i18n import t
 from bot.kpi_commands import kpi
+from bot.receive_commands import receive
 from bot.report_commands import report
 from bot.supplier_commands import is_supplier, supplier_answer
 from core.members import find_member
@@ -285,6 +286,8 @@ SUBCOMMANDS: dict[str, Sub] = {
     "指標": kpi,
     "report": report,
     "報表": report,
+    "receive": receive,
+    "收貨": receive,
     "help": _help,
     "說明": _help,
     "start": _help,  # Telegram's first message to a bot

@@ -33,8 +33,8 @@ def plan_params(app: App) -> PlanParams:
 
 
 def default_as_of(app: App) -> date:
-    """The last complete business day in the shop's time zone."""
-    return datetime.now(app.settings.tz).date() - timedelta(days=1)
+    """The last complete business day in the shop's time zone, by the app's clock."""
+    return app.today() - timedelta(days=1)
 
 
 def current_plan(app: App, as_of: date) -> pd.DataFrame:

@@ -9,7 +9,6 @@ from adapters.chat import Command, Reply
 from bot.i18n import t
 from bot.report_cards import report_card
 from bot.reports import report_data
-from core.models import utcnow
 
 if TYPE_CHECKING:
     from bot.chatbot import ChatBot
@@ -28,5 +27,5 @@ def report(bot: ChatBot, command: Command, args: list[str], locale: str) -> Repl
     kind = KINDS.get(args[0].lower(), "") if args else "daily"
     if not kind or len(args) > 1:
         return Reply(text=t("report.cmd.usage", locale))
-    data = report_data(bot.app, kind, utcnow())
+    data = report_data(bot.app, kind, bot.app.clock())
     return Reply(card=report_card(data, locale, bot.app.settings.tz))

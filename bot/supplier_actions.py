@@ -40,7 +40,6 @@ from bot.ids import (
 )
 from bot.supplier_input import Unreadable, parse_arrival, parse_price, parse_tracking, typed
 from bot.supplier_views import offer_view, price_view
-from core.calendar import local_today
 from core.inbox import Response
 from core.models import Member, PurchaseOrder, Role
 from core.permissions import Action, require
@@ -266,7 +265,7 @@ def _error(bot: ChatBot, user: str, error: dict[str, Any]) -> Reply:
 
 
 def _today(bot: ChatBot) -> date:
-    return local_today(bot.app.settings.tz)
+    return bot.app.today()
 
 
 SUPPLIER_FLOW_ACTIONS: dict[str, Handler] = {

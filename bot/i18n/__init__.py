@@ -11,6 +11,8 @@ from core.tabular import TableError
 from . import (
     audit_en,
     audit_zh_tw,
+    demo_en,
+    demo_zh_tw,
     emergency_en,
     emergency_zh_tw,
     en,
@@ -50,6 +52,9 @@ en.MESSAGES.update(emergency_en.MESSAGES)
 # The supplier's purchase order document (PDF/PNG), likewise.
 zh_tw.MESSAGES.update(po_document_zh_tw.MESSAGES)
 en.MESSAGES.update(po_document_en.MESSAGES)
+# The console demo (`replenish demo`) and receiving goods, likewise.
+zh_tw.MESSAGES.update(demo_zh_tw.MESSAGES)
+en.MESSAGES.update(demo_en.MESSAGES)
 # `replenish audit verify`, likewise.
 zh_tw.MESSAGES.update(audit_zh_tw.MESSAGES)
 en.MESSAGES.update(audit_en.MESSAGES)
