@@ -34,7 +34,7 @@ from core.models import (
     SupplierTerm,
     utcnow,
 )
-from core.outbox import as_utc, notify, po_card
+from core.outbox import DOCUMENT_KIND, as_utc, chats_for, notify, po_card, queue
 from core.permissions import Action, DomainError, refusal
 from core.signals import price_outside_band
 from core.workflow import ENTITY, Outcome, _finish, _load, _step
@@ -123,7 +123,20 @@ def send_to_supplier(
         facts: dict[str, Any] = {"auto": True} if actor is None else {}
         if po.requested_arrival is not None:
             facts["requested_arrival"] = po.requested_arrival.isoformat()
-        return _finish(session, po, actor, Action.SEND, ["buyers", SUPPLIER], **facts)
+        outcome = _finish(session, po, actor, Action.SEND, ["buyers", SUPPLIER], **facts)
+        return _with_messages(outcome, queue_document(session, po))
+
+
+def queue_document(session: Session, po: PurchaseOrder) -> int:
+    """The supplier's copy of a sent PO as a file (the bot renders a PDF), one row per chat
+    of that supplier, queued after the PO card. Its key is in the PO's thread, so it waits
+    while the card is retried; as an attachment it is always posted afresh and never
+    updated over (`core.outbox.previous_ref`). A replayed send queues nothing twice."""
+    chats = [b for b in chats_for(session, [SUPPLIER]) if b.supplier_id == po.supplier_id]
+    issued = as_utc(po.sent_at).isoformat() if po.sent_at else None
+    card = {**po_card(session, po, "document", issued_at=issued), "type": "po_document"}
+    prefix = f"po:{po.number}:document:{po.version}"
+    return queue(session, chats, card, kind=DOCUMENT_KIND, key_prefix=prefix)
 
 
 def send_if_bound(session: Session, number: str, *, today: date) -> Outcome | None:

@@ -67,7 +67,11 @@ class Loop:
         deliver_outbox(self.slack.app, chat_adapters(self.slack.app))
 
     def group(self, chat: int) -> list[dict[str, Any]]:
-        return self.tg.chats.get(chat, [])
+        """The bot's text messages there (cards, prompts); the PO files are in `files_in`."""
+        return [m for m in self.tg.chats.get(chat, []) if "text" in m]
+
+    def files_in(self, chat: int) -> list[str]:
+        return [m["document"]["file_name"] for m in self.tg.chats.get(chat, []) if "document" in m]
 
     def tap(self, user: int, chat: int, message: dict[str, Any], action: str, value: str) -> None:
         data = f"{CALLBACK_CODES[action]}|{value}"
@@ -150,6 +154,7 @@ def _approved_and_sent(loop: Loop) -> dict[str, Any]:
     loop.deliver()
     [card] = loop.group(S1_GROUP)
     assert _buttons(card)[0] == f"{CALLBACK_CODES[CONFIRM]}|{PO}"
+    assert loop.files_in(S1_GROUP) == [f"{PO}.pdf"]  # and the PO as a file, after the card
     return card
 
 

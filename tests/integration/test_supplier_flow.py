@@ -124,7 +124,9 @@ def test_a_final_approval_sends_the_po_to_a_bound_supplier_chat(sup: Shop) -> No
     assert [m.target for m in rows] == ["C-BUYERS", SUPPLIER_CHAT]  # not S2's group
     assert rows[0].card["by"] == "system"
     assert len(_outbox(sup, "po.approve")) == 2
-    assert approved.messages == 4
+    [document] = _outbox(sup, "po.document")  # the PO as a file, for S1's group only
+    assert (document.target, document.card["type"]) == (SUPPLIER_CHAT, "po_document")
+    assert approved.messages == 5
 
 
 def test_without_a_bound_chat_the_po_waits_for_a_buyer(shop: Shop) -> None:
