@@ -9,6 +9,7 @@ the story a test.
 """
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from importlib.resources import as_file, files
@@ -73,11 +74,18 @@ def run_demo(directory: Path, lang: str | None, script: Path | None) -> int:
 
 
 def open_demo(
-    directory: Path, lang: str | None, console: Console, source: LineSource, *, interactive: bool
+    directory: Path,
+    lang: str | None,
+    console: Console,
+    source: LineSource,
+    *,
+    interactive: bool,
+    wall: Callable[[], datetime] = utcnow,
 ) -> DemoSession:
     """Everything up to the first prompt: the shop, the cast, the first pass delivered.
-    `interactive`: charts may be opened in the system's viewer."""
-    demo = _prepare(directory, lang, console)
+    `interactive`: charts may be opened in the system's viewer; `wall`: the wall clock the
+    demo clock runs on (tests set the day the demo is run)."""
+    demo = _prepare(directory, lang, console, wall)
     chat, cast = _open_chat(demo, interactive=interactive)
     return _session(demo, chat, cast, source)
 
@@ -87,14 +95,16 @@ def _console() -> Console:
     return Console(record=True, highlight=False, width=PIPED_WIDTH if piped else None)
 
 
-def _prepare(directory: Path, lang: str | None, console: Console) -> Demo:
-    """A fresh database with the sample shop up to yesterday, the cast, one monitor pass."""
+def _prepare(
+    directory: Path, lang: str | None, console: Console, wall: Callable[[], datetime]
+) -> Demo:
+    """A fresh database with the sample shop up to yesterday."""
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("replenish.db*"):
         stale.unlink()
     app = build_or_exit(f"sqlite:///{directory / 'replenish.db'}", None, lang)
-    clock = DemoClock()
-    clock.resume_at(_start(app))
+    clock = DemoClock(wall=wall)
+    clock.resume_at(_start(app, wall()))
     app = replace(app, clock=clock)
     console.rule(t("cli.demo.title", app.locale))
     demo = Demo(app, clock, console, directory)
@@ -102,10 +112,10 @@ def _prepare(directory: Path, lang: str | None, console: Console) -> Demo:
     return demo
 
 
-def _start(app: App) -> datetime:
+def _start(app: App, now: datetime) -> datetime:
     """Now — or, on a machine whose clock is before the sample, the morning after it."""
     morning = datetime.combine(SAMPLE_LAST_DAY + timedelta(days=1), time(9), app.settings.tz)
-    return max(utcnow(), morning)
+    return max(now, morning)
 
 
 def _import_sample(demo: Demo) -> None:

@@ -77,7 +77,7 @@ def _expected(app: App, day: date) -> pd.DataFrame:
     if history.empty:
         return history.assign(expected=[])
     history["qty"] = history["qty"].astype(float)
-    weekday = pd.to_datetime(history["day"]).dt.weekday
+    weekday = pd.to_datetime(history["day"]).dt.day_of_week
     by_weekday = history.groupby(weekday)["qty"].sum()
     weight = float(by_weekday.get(day.weekday(), by_weekday.mean()) / by_weekday.mean())
     recent = history[history["day"] >= day - timedelta(days=WINDOW_DAYS)]

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 
@@ -23,3 +24,14 @@ def run_replenish(
         timeout=120,
         check=False,
     )
+
+
+SAMPLE_FIRST_DAY = date(2026, 5, 29)  # bot/sample_data.py's history: 2026-05-29 .. 2026-11-24
+SAMPLE_LAST_DAY = date(2026, 11, 24)
+
+
+def sample_last_day(status: dict) -> date:
+    """The sample's own last day as `replenish demo` imported it (`status`: what
+    `replenish status --json` says). The demo moves the history on by whole weeks so that
+    it ends near today, then simulates the days still missing up to yesterday."""
+    return SAMPLE_LAST_DAY + (date.fromisoformat(status["first_sale"]) - SAMPLE_FIRST_DAY)

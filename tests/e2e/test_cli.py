@@ -1,13 +1,14 @@
 """The `replenish` command as a user runs it: a real subprocess, real files, exit codes."""
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from tests.helpers import run_replenish
+from tests.helpers import run_replenish, sample_last_day
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,13 +108,17 @@ def test_demo_builds_the_sample_shop(tmp_path: Path) -> None:
         ).stdout
     )
     assert status["counts"]["sku"] == 200
-    assert status["sales_days"] == 180
+    simulated = (date.fromisoformat(status["last_sale"]) - sample_last_day(status)).days
+    assert 0 <= simulated < 7  # the days between the sample's end and yesterday
+    assert status["sales_days"] == 180 + simulated
 
 
 def test_plan_monitor_and_simulate_on_the_sample_shop(tmp_path: Path) -> None:
     assert replenish("demo", "--dir", "demo", cwd=tmp_path).returncode == 0
     db = f"sqlite:///{tmp_path / 'demo' / 'replenish.db'}"
-    plan = replenish("plan", "--json", "--as-of", "2026-11-24", "--db", db, cwd=tmp_path)
+    status = json.loads(replenish("status", "--json", "--db", db, cwd=tmp_path).stdout)
+    planted = sample_last_day(status).isoformat()
+    plan = replenish("plan", "--json", "--as-of", planted, "--db", db, cwd=tmp_path)
     assert plan.returncode == 0, plan.stderr
     rows = json.loads(plan.stdout)
     assert len(rows) == 200
@@ -122,10 +127,9 @@ def test_plan_monitor_and_simulate_on_the_sample_shop(tmp_path: Path) -> None:
     surging = {row["sku"] for row in rows if "surge" in row["signals"]}
     assert surging == {"MLK-028", "FRZ-016", "FRZ-017", "FRZ-019"}  # the planted surges
 
-    # The demo already ran a pass as of the same day: another one changes nothing.
-    again = replenish(
-        "monitor", "--once", "--json", "--as-of", "2026-11-24", "--db", db, cwd=tmp_path
-    )
+    # The demo already ran a pass as of yesterday: another one changes nothing.
+    yesterday = status["last_sale"]
+    again = replenish("monitor", "--once", "--json", "--as-of", yesterday, "--db", db, cwd=tmp_path)
     assert json.loads(again.stdout) == {
         "opened": [],
         "updated": [],

@@ -3,6 +3,7 @@ check stopping the script and naming its line, `make demo` with its input piped,
 supplier in the console who cannot see or press another supplier's PO."""
 
 import io
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,10 @@ from bot.demo import open_demo
 from bot.demo_input import EchoedLines
 from bot.demo_session import DemoSession, StepFailedError
 from bot.ids import CONFIRM
+from bot.status import snapshot
 from core.models import AuditEvent, PurchaseOrder
 from core.store import Store
-from tests.helpers import run_replenish
+from tests.helpers import run_replenish, sample_last_day
 
 ROOT = Path(__file__).resolve().parents[2]
 STORY = ROOT / "bot" / "data" / "demo_story.txt"
@@ -124,3 +126,21 @@ def test_a_supplier_cannot_see_or_press_another_suppliers_po(
         ).all()
     assert status == "sent"  # nothing S02 did moved it
     assert "refused.po_not_found" in refused
+
+
+def test_weeks_after_the_sample_the_demo_moves_it_on_and_fills_the_gap(tmp_path: Path) -> None:
+    later = datetime(2026, 12, 10, 1, 0, tzinfo=UTC)  # 09:00 in Taipei, 16 days after it ends
+    out = io.StringIO()
+    console = Console(file=out, record=True, width=120, color_system=None)
+    source = EchoedLines([], console)
+    demo = open_demo(
+        tmp_path / "demo", None, console, source, interactive=False, wall=lambda: later
+    )
+    shop = snapshot(demo.app.store)
+    assert shop.first_sale == date(2026, 6, 12)  # two whole weeks on: weekdays kept
+    assert shop.last_sale == date(2026, 12, 9)  # yesterday: the sample's 12-08, then one day made
+    assert sample_last_day({"first_sale": "2026-06-12"}) == date(2026, 12, 8)
+    assert "模擬 2026-12-09 的銷售" in out.getvalue()
+    assert demo.app.today() == date(2026, 12, 10)
+    demo.step("kpi 7d")
+    assert "2026-12-03 – 2026-12-09" in out.getvalue()  # the demo's yesterday ends the window
