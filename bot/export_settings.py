@@ -25,7 +25,10 @@ class ExportSettings(BaseModel):
         "characters); required with `po_webhook_url`.",
     )
     po_webhook_timeout_seconds: float = Field(
-        10.0, gt=0, le=300, description="Seconds to wait for the PO webhook to answer."
+        10.0,
+        gt=0,
+        le=60,  # a dispatch round waits on each post: it must end well inside its lease
+        description="Seconds to wait for the PO webhook to answer.",
     )
 
     @field_validator("po_webhook_url")
