@@ -12,6 +12,7 @@ non-interactive session with its line number (`StepFailedError`).
 
 import re
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from rich.console import Console
@@ -30,6 +31,7 @@ from bot.i18n import t
 
 MAX_ROUNDS = 20  # delivery rounds after one step (50 messages each)
 LIST_MAX = 30
+FORM_TRIES = 3  # a form asked again at most this often when the bot finds inputs wrong
 YES = frozenset({"y", "yes", "是", "好", "對"})
 _BOX = re.compile(r"[\s\u2500-\u257f]+")  # whitespace and box drawing: ignored by expect
 
@@ -80,6 +82,10 @@ class DemoSession:
             try:
                 if not self.step(line):
                     return 0
+            except KeyboardInterrupt:  # Ctrl-C stops a long step, not the session
+                if not self.source.interactive:
+                    raise
+                self.chat.say(t("demo.interrupted", self.locale), refused=True)
             except StepFailedError as failure:
                 if self.source.interactive:
                     self.chat.say(failure.reason, refused=True)
@@ -161,18 +167,26 @@ class DemoSession:
         self.answer(reply, message)
 
     def fill(self, form: Form, message: ConsoleMessage | None) -> None:
-        """Ask for each input in turn (Enter keeps the suggested value), then submit."""
+        """Ask for each input in turn (Enter keeps the suggested value), then submit. At a
+        terminal the inputs the bot found wrong are asked again, as a modal stays open."""
         self.chat.show_form(form)
         values: dict[str, str] = {}
-        for item in form.inputs:
-            kept = f" [{item.initial}]" if item.initial else ""
-            answer = self.source.read(f"{item.label}{kept} › ")
-            if answer is None:
-                self.chat.say(t("demo.form.cancelled", self.locale), refused=True)
-                return
-            values[item.input_id] = answer.strip() or item.initial
-        submitted = self._interaction(message, form.form_id, form.context, values)
-        self.answer(self.bot.submit(submitted), message)
+        asked = form.inputs
+        for _ in range(FORM_TRIES):
+            for item in asked:
+                kept = f" [{item.initial}]" if item.initial else ""
+                answer = self.source.read(f"{item.label}{kept} › ")
+                if answer is None:
+                    self.chat.say(t("demo.form.cancelled", self.locale), refused=True)
+                    return
+                values[item.input_id] = answer.strip() or item.initial
+            submitted = self._interaction(message, form.form_id, form.context, values)
+            reply = self.bot.submit(submitted)
+            if not (reply.errors and self.source.interactive):
+                break
+            self._say_errors(reply)
+            asked = tuple(i for i in form.inputs if i.input_id in reply.errors) or form.inputs
+        self.answer(reply, message)
 
     def answer(self, reply: Reply, message: ConsoleMessage | None) -> None:
         """Show a reply as the platforms do: a form to fill, the pressed card updated in
@@ -184,12 +198,15 @@ class DemoSession:
                 self.chat.reply(self.dm, reply.card)
         if reply.text:
             self.chat.say(reply.text, refused=reply.refused)
-        for input_id, problem in reply.errors.items():
-            error = t("demo.form.error", self.locale, input=input_id, text=problem)
-            self.chat.say(error, refused=True)
+        self._say_errors(reply)
         self.deliver()
         if reply.form is not None:
             self.fill(reply.form, message)
+
+    def _say_errors(self, reply: Reply) -> None:
+        for input_id, problem in reply.errors.items():
+            error = t("demo.form.error", self.locale, input=input_id, text=problem)
+            self.chat.say(error, refused=True)
 
     def deliver(self) -> None:
         """Outbox rows due by the demo clock, delivered to the console (batched)."""
@@ -229,7 +246,9 @@ class DemoSession:
             )
         )
         self.chat.begin()
-        done = self.advancer.advance(span)
+        busy = t("demo.advance.progress", self.locale)
+        with self.console.status(busy) if self.console.is_terminal else nullcontext():
+            done = self.advancer.advance(span)
         self.chat.flush()
         self.bot.plan_cache.clear()  # new sales and stock: plan afresh
         self.deliver()

@@ -11,6 +11,7 @@ MESSAGES: dict[str, str] = {
     "demo.welcome": "這是主控台版的聊天機器人：卡片、按鈕與指令都和 Slack／Telegram 上一樣。\n輸入 `stock 鮮乳`、`po pending`、`plan top 10`、`report daily`、`kpi 30d`；輸入數字按下最近一張卡片的按鈕（`#12 1` 按第 12 張卡片的第 1 個按鈕）。\n`/as manager|clerk|buyer|logistics|analyst`、`/as supplier S01`、`/as dropship DS1` 切換角色；`/advance 1d` 讓時間前進；`/help` 說明；`/quit` 離開。",
     "demo.help": "示範指令\n• `stock <品號或品名>`、`po [pending|<單號>]`、`plan [top N]`、`report [daily|kpi|exceptions]`、`kpi [7d|30d|90d]`、`receive <單號> [品號 數量 …]`、`emergency <品號> <數量>` — 與聊天中相同（可加 `/replenish`）\n• `3` — 按下最近一張卡片的第 3 個按鈕；`#12 3` — 第 12 張卡片的第 3 個按鈕\n• `/as manager|clerk|buyer|logistics|analyst` — 以公司同仁身分操作\n• `/as supplier <代碼或名稱>`、`/as dropship <代碼或名稱>` — 以供應商或代發商身分操作\n• `/advance 1d|2h|30m` — 時鐘前進，並執行這段時間的排程工作（監控、SLA 提醒、日報、指標；每晚 23:00 模擬當天銷售）\n• `/list` — 你看得到的卡片；`/show <編號或文字>` — 再顯示一張卡片\n• `/quit` — 離開\n腳本（`--script`）另可用：`expect <文字>`（上一個指令後的輸出必須包含）、`expect-not <文字>`；`# ` 開頭為註解。",
     "demo.prompt": "{who} ❯ ",
+    "demo.interrupted": "已中斷。",
     "demo.bye": "再見！示範資料庫在 {path}",
     # who and where
     "demo.role.manager": "動態補貨經理",
