@@ -8,8 +8,9 @@ unread and are announced in one line, and shown when the user switches there. A 
 round is batched (`begin` … `flush`) so a burst — the first monitor pass opens dozens of
 alerts — shows the few loudest cards and a line saying how many more are in the room.
 
-Images (charts) and documents are saved under `files_dir` and their paths printed; they are
-opened with the system viewer only when asked to (`open_files`, an interactive terminal).
+Images (charts) and documents are saved under `files_dir` and their paths printed; those
+in an answer to the person's own command are also opened with the `viewer` when one is
+given (the demo gives the system's viewer at an interactive terminal, never in tests).
 """
 
 import shutil
@@ -246,6 +247,6 @@ class ConsoleChat:
             path = self.files_dir / file_name(message.number, name)
             path.write_bytes(data)
             saved.append(template.format(path=path))
-            if self.viewer is not None:
+            if self.viewer is not None and message.private:  # what the person asked for
                 self.viewer(path)
         return saved

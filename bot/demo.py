@@ -43,7 +43,6 @@ from core.models import utcnow
 SAMPLE_LAST_DAY: date = DAYS[-1].date()
 DATE_COLUMNS = {"sales": ("timestamp",), "stock": ("盤點時間",), "promotions": ("start", "end")}
 PIPED_WIDTH = 120  # a pipe or a file gets this many columns (a terminal: its own width)
-EXIT_FAILED = 1
 
 
 @dataclass(frozen=True)
