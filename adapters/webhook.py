@@ -57,7 +57,7 @@ class JsonSender(Protocol):
 @dataclass(frozen=True)
 class WebhookConfig:
     url: str
-    secret: bytes = field(repr=False)  # never printed, not even in a traceback's locals repr
+    secret: bytes = field(repr=False)  # kept out of repr(config), so logs never show it
     timeout: float = 10.0  # seconds, for connect, write, read and pool each
 
 
