@@ -32,9 +32,8 @@ from typing import Literal
 
 from sqlmodel import Session
 
-from adapters.chat import ChatAdapter
 from bot.app import App, chat_adapters, deliver_outbox
-from bot.dispatch import DispatchReport
+from bot.dispatch import Adapter, DispatchReport
 from bot.drop_folder import import_inbox
 from bot.engine import replan_waiting, run_monitor
 from bot.mail import email_fallback_step
@@ -50,7 +49,7 @@ from core.stock_history import snapshot_stock
 from core.supplier_backup import sla_pass
 
 log = logging.getLogger(__name__)
-Adapters = Mapping[str, ChatAdapter]
+Adapters = Mapping[str, Adapter]  # chats, e-mail and the PO webhook
 JobFunction = Callable[..., object]  # (app, now) -> result; chat jobs also take adapters=
 HOUR = timedelta(hours=1)
 
