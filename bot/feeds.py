@@ -76,12 +76,9 @@ def feed_ingest(app: "App") -> Ingest:
     return ingest
 
 
-def after_ingest(app: "App", kind: Kind | str, skus: Collection[str]) -> None:
-    """For feeds that import outside `import_in_session` (shop webhooks, the drop folder):
-    ask for a targeted re-plan of these SKU codes, after their import committed."""
-    if Kind(kind) not in REPLAN_KINDS or not skus:
-        return
-    with app.store.unit_of_work() as session:
+def request_replan_codes(session: Session, skus: Collection[str]) -> None:
+    """Inside an import's transaction: re-plan these SKU codes soon (unknown ones ignored)."""
+    if skus:
         codes = sorted(skus)
         found = session.scalars(select(Sku.id).where(Sku.code.in_(codes)))  # type: ignore[attr-defined]
         request_replan(session, set(found))

@@ -5,8 +5,8 @@ A verified delivery becomes one order event (adapters/shopify.py, adapters/shop_
 applied by core/shop_orders.apply_order_event in one transaction. The platform's delivery
 id (X-Shopify-Webhook-Id, or the mapping's `id_header`) is recorded as an InboxEvent
 (platform "shop_webhook") in that same transaction, so a redelivery is applied once and gets the
-first answer again. After the commit, the SKUs whose demand changed go to
-bot.feeds.after_ingest, which asks for their re-plan.
+first answer again. The SKUs whose demand changed are asked to be re-planned
+(core/replan.py) in that same transaction too, so the request is never lost.
 """
 
 import logging
@@ -20,10 +20,9 @@ from sqlmodel import Session
 from adapters import shopify
 from adapters.shop_mapping import load_mapping, order_event, signatures
 from adapters.shop_webhooks import Signature, WebhookEndpoint, WebhookHandler
-from bot.feeds import after_ingest, event_key
+from bot.feeds import event_key, request_replan_codes
 from bot.i18n import problem_text
 from core.inbox import run_once
-from core.ingest import Kind
 from core.shop_events import OrderEvent, OrderResult
 from core.shop_orders import apply_order_event
 
@@ -82,7 +81,6 @@ def webhook_handler(app: "App", sources: Mapping[str, Source]) -> WebhookHandler
         answer, applied = apply_event(app, event, delivery)
         if applied:
             _log_problems(answer)
-            _after_commit(app, answer["affected_skus"])
         return answer
 
     return handle
@@ -99,6 +97,7 @@ def apply_event(app: "App", event: OrderEvent, delivery: str) -> tuple[dict[str,
         result = apply_order_event(
             session, event, tz=settings.tz, default_location=settings.default_location
         )
+        request_replan_codes(session, result.affected_skus)
         return answer(event, result)
 
     if not delivery:  # the events themselves replace what they touch: a repeat is harmless
@@ -139,14 +138,3 @@ def _log_problems(answer: dict[str, Any]) -> None:
         )
     for line in answer["unmatched"]:
         log.warning("%s: %s × %s refunded but not in the order", where, line["qty"], line["sku"])
-
-
-def _after_commit(app: "App", skus: list[str]) -> None:
-    """The re-plan hook; the lines are committed, so a failure here must not fail the
-    delivery (the shop would redeliver it, and the redelivery is answered from the record)."""
-    if not skus:
-        return
-    try:
-        after_ingest(app, Kind.SALES, skus)
-    except Exception:  # logged with its traceback; the next monitor pass re-plans anyway
-        log.exception("webhook: re-plan request for %s failed", ", ".join(skus))

@@ -131,7 +131,7 @@ def test_signed_order_becomes_sales_and_unknown_sku_is_reported(
             )
         ).first()
     assert (channel, f"{price:.2f}", location) == ("shopify", "89.00", "WH")
-    assert _replan_requested(store) == {"MILK", "TEA"}  # bot.feeds.after_ingest, after commit
+    assert _replan_requested(store) == {"MILK", "TEA"}  # in the event's own transaction
 
 
 @pytest.mark.parametrize(

@@ -31,8 +31,8 @@ START_WITHIN_SECONDS = 60.0
 REFUSED = 2
 LANGS = pytest.mark.parametrize("lang", ["zh-TW", "en"])
 ALL_JOBS = (
-    "monitor, outbox, sla_watchdog, daily_report, weekly_kpi, stock_snapshot, exceptions, "
-    "drop_folder"
+    "monitor, outbox, replan, sla_watchdog, daily_report, weekly_kpi, stock_snapshot, "
+    "exceptions, drop_folder"
 )
 
 
