@@ -38,6 +38,7 @@ from bot.cli_common import (
     console,
     errors,
 )
+from bot.feeds import feed_endpoint
 from bot.i18n import t
 from bot.runtime import (
     SchedulerService,
@@ -48,6 +49,7 @@ from bot.runtime import (
     socket_mode_service,
 )
 from bot.scheduler import JobScheduler
+from bot.shop_webhooks import webhook_endpoint
 
 run_app = typer.Typer(
     help="Run the bot: everything configured (no subcommand), or one platform.",
@@ -113,10 +115,13 @@ def _chat_services(application: App, host: str, port: int) -> tuple[list[Service
         else:
             services.append(polling_service(telegram))
             said.append(t("cli.run.telegram_polling", ui))
-    if http_slack is not None or webhook is not None:
-        paths = [
-            p for p, on in (("/slack/events", http_slack), ("/telegram/webhook", webhook)) if on
-        ]
+    feeds = {
+        "/ingest/{kind}": feed_endpoint(application),
+        "/webhooks/{source}": webhook_endpoint(application),
+    }
+    if http_slack is not None or webhook is not None or any(feeds.values()):
+        mounted = {"/slack/events": http_slack, "/telegram/webhook": webhook, **feeds}
+        paths = [path for path, on in mounted.items() if on is not None]
         served = http_app(application, http_slack, webhook)
         services.append(http_service(served, host, port))
         said.append(t("cli.run.http_both", ui, host=host, port=port, paths=", ".join(paths)))

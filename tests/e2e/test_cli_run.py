@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.ingest import token_hash
 from tests.fakes.slack import FakeSlack
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import run_replenish
@@ -259,6 +260,33 @@ def test_run_no_scheduler_delivers_the_outbox_only(
     worker = running(shop, *args, env=env)
     worker.wait_for(lambda: _healthy(port), "served /healthz")
     assert "scheduler not started" in worker.output
+    code, _ = worker.terminate()
+    assert code == 0, worker.output
+
+
+def test_run_serves_the_feeds_even_when_chat_needs_no_http(
+    shop: Path, running: Callable[..., Running], fake_telegram: FakeTelegram
+) -> None:
+    """Telegram by long polling needs no HTTP server, but a feed token does: /ingest is up."""
+    port, token = _free_port(), "wms-token-for-the-run-test"
+    env = {
+        "REPLENISH_TELEGRAM__BOT_TOKEN": fake_telegram.token,
+        "REPLENISH_TELEGRAM__API_BASE_URL": fake_telegram.base_url,
+        "REPLENISH_FEEDS__TOKENS": json.dumps({"wms": token_hash(token)}),
+    }
+    args = ("run", "--no-scheduler", "--host", "127.0.0.1", "--port", str(port), "--lang", "en")
+    worker = running(shop, *args, env=env)
+    worker.wait_for(lambda: _healthy(port), "served /healthz")
+    assert "/ingest/{kind}" in worker.output
+    stock = [{"sku": "NOPE", "location": "WH", "on_hand": 1}]
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/ingest/stock",
+        json=stock,
+        headers={"authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert answer.status_code == 422, answer.text  # served and checked: the SKU is unknown
+    assert answer.json()["rejected"][0]["code"] == "unknown_sku"
     code, _ = worker.terminate()
     assert code == 0, worker.output
 
