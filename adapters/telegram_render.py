@@ -114,6 +114,9 @@ def _e(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+ELLIPSIS = "\n\n…"
+
+
 def _fit(parts: list[str], limit: int) -> str:
     """Whole parts while they fit; a part that does not fit is dropped for an ellipsis, so
     no tag is ever cut in half."""
@@ -121,7 +124,7 @@ def _fit(parts: list[str], limit: int) -> str:
     used = 0
     for part in parts:
         extra = len(part) + (2 if kept else 0)
-        if used + extra > limit - 2:
+        if used + extra > limit - len(ELLIPSIS):  # room left for the ellipsis part
             kept.append("…")
             break
         kept.append(part)
