@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 from bot.migrate import upgrade
 from core.store import Store, normalise_url
@@ -23,6 +24,11 @@ from tests.fakes.telegram import FakeTelegram
 
 # Loaded here so the guard covers the whole session, collection included.
 pytest_plugins = ["tests.network_guard", "tests.shop"]
+
+# Property tests assert behaviour, not speed (speed lives in benchmarks/): no per-example
+# deadline, which a loaded machine would trip for no fault of the code.
+settings.register_profile("replenish", deadline=None)
+settings.load_profile("replenish")
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TAIPEI = ZoneInfo("Asia/Taipei")
