@@ -346,7 +346,7 @@ class TelegramWebhook:
             await _status(send, 405)
             return
         if not hmac.compare_digest(headers.get(SECRET_HEADER, b""), self.secret):
-            await _status(send, 401)  # read nothing, store nothing
+            await _status(send, 403)  # read nothing, store nothing
             return
         try:
             data = json.loads(await _body(receive))

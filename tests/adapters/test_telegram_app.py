@@ -172,7 +172,7 @@ def test_a_wrong_or_missing_secret_is_refused_and_stores_nothing(
     update = telegram.fake.callback_update(
         APPROVALS, AMY, card["message_id"], f"pa|{PO}", queue=False
     )
-    assert telegram.post(update, secret=secret).status_code == 401
+    assert telegram.post(update, secret=secret).status_code == 403
     time.sleep(0.2)
     assert telegram.shop.rows(InboxEvent) == []
     assert telegram.shop.po().status == "pending_approval"
