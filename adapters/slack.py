@@ -145,7 +145,7 @@ def _on_action(handlers: ChatHandlers) -> Callable[..., None]:
         interaction = Interaction(
             platform=PLATFORM,
             team=_team(body),
-            user=str(body["user"]["id"]),
+            user=_actor(body),
             user_name=str(body["user"].get("name", "")),
             action_id=base_action_id(str(action["action_id"])),
             value=str(action.get("value", "")),
@@ -161,7 +161,7 @@ def _on_action(handlers: ChatHandlers) -> Callable[..., None]:
         reply = handlers.action(interaction)
         if reply.form is not None:
             _open_form(client, str(body.get("trigger_id", "")), reply, message)
-        _deliver(client, respond, reply, message, interaction.user)
+        _deliver(client, respond, reply, message, str(body["user"]["id"]))
 
     return listener
 
@@ -175,7 +175,7 @@ def _on_submit(handlers: ChatHandlers) -> Callable[..., None]:
         interaction = Interaction(
             platform=PLATFORM,
             team=_team(body),
-            user=str(body["user"]["id"]),
+            user=_actor(body),
             user_name=str(body["user"].get("name", "")),
             action_id=str(view["callback_id"]),
             value=str(context.get("c", "")),
@@ -194,7 +194,7 @@ def _on_submit(handlers: ChatHandlers) -> Callable[..., None]:
             ack(**form_errors(reply.errors))
             return
         ack()
-        _deliver(client, None, reply, message, interaction.user)
+        _deliver(client, None, reply, message, str(body["user"]["id"]))
 
     return listener
 
@@ -315,6 +315,20 @@ def _digest(view_hash: object, values: Mapping[str, str]) -> str:
 def _team(body: Mapping[str, Any]) -> str:
     team = body.get("team") or {}
     return str(team.get("id", "") if isinstance(team, Mapping) else team)
+
+
+def _actor(body: Mapping[str, Any]) -> str:
+    """Who pressed or submitted. A user of another workspace (Slack Connect) is named with
+    their own team, so they never pass for a member whose user id happens to be the same:
+    the bot finds no such member, refuses and audits."""
+    user, team = body["user"], body.get("team") or {}
+    home = {_team(body)}
+    if isinstance(team, Mapping):
+        home.add(str(team.get("enterprise_id", "")))  # Enterprise Grid reports the org id
+    user_team = str(user.get("team_id", ""))
+    if user_team and _team(body) and user_team not in home:
+        return f"{user_team}:{user['id']}"
+    return str(user["id"])
 
 
 # --- the outbox's delivery ---------------------------------------------------------------
