@@ -12,7 +12,14 @@ from typing import Any, TypeVar
 
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
@@ -87,12 +94,18 @@ class TelegramChat:
             new_id = str(error.new_chat_id)
             self.on_migrated(chat, new_id)
             raise DeliveryError(f"chat migrated to {new_id}", retry_after=0.0) from error
+        except InvalidToken:  # PTB's message quotes the token: neither it nor its cause
+            raise DeliveryError("Telegram refused the bot token (401)") from None
         except Forbidden as error:  # kicked from the group, blocked by the user
-            raise DeliveryError(str(error), permanent=True) from error
+            raise DeliveryError(self._reason(error), permanent=True) from error
         except BadRequest as error:
-            raise DeliveryError(str(error), permanent=not _not_modified(error)) from error
+            raise DeliveryError(self._reason(error), permanent=not _not_modified(error)) from error
         except (TelegramError, OSError, TimeoutError) as error:
-            raise DeliveryError(str(error)) from error
+            raise DeliveryError(self._reason(error)) from error
+
+    def _reason(self, error: Exception) -> str:
+        """The error's words without the bot token (PTB puts it in URLs and some messages)."""
+        return str(error).replace(self.config.bot_token, "***")
 
 
 def _retry_after(error: RetryAfter) -> float:

@@ -32,6 +32,7 @@ from bot.mail import email_chat, is_mail, mail_card
 from bot.migrate import ensure_schema
 from bot.pick_cards import picks_card
 from bot.po_webhook import webhook_sender
+from bot.redact import install as redact_secrets
 from bot.report_cards import report_card
 from bot.settings import Settings, load_settings
 from bot.shop_webhooks import webhook_endpoint
@@ -50,6 +51,9 @@ class App:
     # What "now" is for the bot's own reads (plans as of yesterday, reports, KPIs): the
     # wall clock, or the console demo's clock, which `/advance` moves.
     clock: Callable[[], datetime] = utcnow
+
+    def __post_init__(self) -> None:
+        redact_secrets(self.settings)  # no log line shows a configured secret
 
     @property
     def locale(self) -> str:

@@ -40,6 +40,7 @@ from bot.cli_common import (
 )
 from bot.feeds import feed_endpoint
 from bot.i18n import t
+from bot.redact import install as redact_secrets
 from bot.runtime import (
     SchedulerService,
     Service,
@@ -222,6 +223,7 @@ def _run_services(application: App, services: list[Service]) -> None:
     """Serve until stopped; exit 0 after a clean stop, 1 when a part failed."""
     ui = application.locale
     _logging()
+    redact_secrets(application.settings)
     code = serve_until_stopped(services, on_stop=lambda: console.print(t("cli.run.stopping", ui)))
     console.print(t("cli.run.stopped", ui))
     application.store.dispose()

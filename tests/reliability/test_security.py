@@ -6,17 +6,33 @@ Gathered here, or pointed to where an existing test already proves it:
 - Telegram: a wrong or missing webhook secret → 403, nothing stored
   (tests/adapters/test_telegram_app.py::test_a_wrong_or_missing_secret_is_refused_and_stores_nothing).
 - Slack Connect: a user of another workspace cannot act, even with a member's user id (here).
+- Configured secrets never appear in logs, error replies or exceptions (here; bot/redact.py).
 """
 
+import hashlib
 import json
+import logging
 import urllib.parse
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
-from bot import cards
+import pytest
+from typer.testing import CliRunner
+
+from adapters.chat import Card, DeliveryError
+from adapters.slack import SlackChat, SlackConfig, web_client
+from adapters.telegram import TelegramConfig
+from adapters.telegram_delivery import TelegramChat
+from bot import cards, redact
+from bot.cli import app as cli_app
+from bot.settings import Settings, load_settings
 from core.models import AuditEvent
 from core.workflow import submit_for_approval
 from tests.adapters import conftest as slack_fixtures
+from tests.adapters.conftest import SECRET as SLACK_SIGNING_SECRET
 from tests.adapters.conftest import Harness, wait_for
+from tests.fakes.telegram import FakeTelegram
 from tests.shop import PO
 
 harness, serve = slack_fixtures.harness, slack_fixtures.serve  # the Slack end-to-end harness
@@ -58,3 +74,125 @@ def test_the_same_press_from_the_home_workspace_still_works(harness: Harness) ->
     wait_for(lambda: h.shop.po().status == "approved")
     [approved] = h.shop.audit("po.approved")
     assert isinstance(approved, AuditEvent)
+
+
+# --- secrets never appear in logs, error replies or exceptions ------------------------------
+
+SECRETS = {
+    "REPLENISH_SLACK__BOT_TOKEN": "xoxb-1111-2222-SECRETslackBotToken",
+    "REPLENISH_SLACK__SIGNING_SECRET": "SECRET-slack-signing-4242",
+    "REPLENISH_SLACK__APP_TOKEN": "xapp-1-SECRETslackAppToken",
+    "REPLENISH_TELEGRAM__BOT_TOKEN": "424242:SECRET-telegram-token",
+    "REPLENISH_TELEGRAM__WEBHOOK_SECRET": "SECRET-telegram-webhook_42",
+    "REPLENISH_FEEDS__HMAC_SECRET": "SECRET-feeds-hmac-4242",
+    "REPLENISH_FEEDS__SHOPIFY_SECRET": "SECRET-shopify-4242",
+    "REPLENISH_EMAIL__PASSWORD": "SECRET-smtp-password-42",
+    "REPLENISH_EXPORT__PO_WEBHOOK_SECRET": "SECRET-po-webhook-4242",
+}
+FEED_TOKEN = "SECRET-feed-bearer-token-42"  # configured as its SHA-256, as `feed token add` does
+CHATTY = ("", "slack_bolt", "slack_sdk", "telegram", "httpx", "httpcore", "uvicorn", "replenish")
+
+
+def _listen(caplog: pytest.LogCaptureFixture) -> None:
+    for name in CHATTY:
+        caplog.set_level(logging.DEBUG, logger=name or None)
+
+
+def _leaks(text: str, secrets: Iterable[str]) -> list[str]:
+    return [secret for secret in secrets if secret in text]
+
+
+@pytest.fixture
+def configured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
+    """Every secret set through the environment, as an operator would."""
+    monkeypatch.setenv("REPLENISH_DATABASE_URL", f"sqlite:///{tmp_path / 'replenish.db'}")
+    monkeypatch.setenv("REPLENISH_FEEDS__TOKENS", json.dumps({"pos": _sha256(FEED_TOKEN)}))
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    return load_settings()
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_config_show_and_check_print_no_secret(
+    configured: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    _listen(caplog)
+    runner = CliRunner()
+    for args in (["config", "show"], ["config", "check"]):
+        done = runner.invoke(cli_app, args)
+        assert done.exception is None or isinstance(done.exception, SystemExit), done.output
+        assert _leaks(done.output, [*SECRETS.values(), FEED_TOKEN]) == [], args
+    assert _leaks(caplog.text, SECRETS.values()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("REPLENISH_LOCALE", "xx"),
+        ("REPLENISH_SLACK__NO_SUCH_SETTING", "oops"),
+        ("REPLENISH_EMAIL__ENABLED", "true"),  # without host and sender
+        ("REPLENISH_TELEGRAM__WEBHOOK_URL", "not a url"),
+    ],
+)
+def test_a_settings_error_names_no_secret(
+    configured: Settings, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    assert _leaks(_refusal(load_settings), SECRETS.values()) == []
+    done = CliRunner().invoke(cli_app, ["config", "check"])
+    assert _leaks(done.output, SECRETS.values()) == []
+
+
+def test_telegram_requests_and_errors_log_no_token(
+    configured: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """httpx logs every request URL at INFO, and PTB's URL holds the bot token."""
+    _listen(caplog)
+    redact.install(configured)
+    token = SECRETS["REPLENISH_TELEGRAM__BOT_TOKEN"]
+    card = Card(title="PO-SECRET-TEST", text="hello")
+    with FakeTelegram(token=token) as fake:
+        fake.add_chat(-1001, title="buyers")
+        chat = TelegramChat(TelegramConfig(token, api_base_url=fake.base_url), _no_migration)
+        fake.fail_next("sendMessage", status=403, description="Forbidden: bot was kicked")
+        with pytest.raises(DeliveryError) as kicked:
+            chat.post("-1001", card)
+        assert _leaks(f"{kicked.value}\n{kicked.value!r}", [token]) == []
+    with FakeTelegram() as other:  # the configured token is not the one this server knows
+        wrong = TelegramChat(TelegramConfig(token, api_base_url=other.base_url), _no_migration)
+        with pytest.raises(DeliveryError) as refused:
+            wrong.post("-1001", card)
+        assert _leaks(f"{refused.value}\n{refused.value!r}", [token]) == []
+    assert "HTTP Request" in caplog.text  # httpx did log the requests, token masked
+    assert _leaks(caplog.text, SECRETS.values()) == []
+
+
+def test_slack_bad_signatures_and_delivery_errors_log_no_secret(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    _listen(caplog)
+    h = harness
+    secrets = [h.fake.token, SLACK_SIGNING_SECRET]
+    assert h.post(b"command=%2Freplenish&text=help", signed=False).status_code == 401
+    assert h.post(b"command=%2Freplenish&text=help", tamper=True).status_code == 401
+    chat = SlackChat(web_client(SlackConfig(h.fake.token, api_base_url=h.fake.base_url)))
+    with pytest.raises(DeliveryError) as missing:
+        chat.post("", Card(title="nowhere"))
+    assert _leaks(f"{missing.value}\n{missing.value!r}", secrets) == []
+    assert _leaks(caplog.text, secrets) == []
+
+
+def _refusal(call: Callable[[], object]) -> str:
+    """What an exception from `call` says, as the CLI or a log would show it ("" if none)."""
+    try:
+        call()
+    except Exception as error:
+        return f"{error}\n{error!r}"
+    return ""
+
+
+def _no_migration(old: str, new: str) -> None:
+    raise AssertionError(f"no migration expected: {old} → {new}")
