@@ -26,16 +26,20 @@ from adapters.telegram import TelegramConfig
 from adapters.telegram_delivery import TelegramChat
 from bot import cards, redact
 from bot.cli import app as cli_app
+from bot.ids import CALLBACK_CODES, CONFIRM
 from bot.settings import Settings, load_settings
 from core.models import AuditEvent
 from core.workflow import submit_for_approval
 from tests.adapters import conftest as slack_fixtures
+from tests.adapters import test_supplier_chat_e2e as supplier_e2e
 from tests.adapters.conftest import SECRET as SLACK_SIGNING_SECRET
 from tests.adapters.conftest import Harness, wait_for
+from tests.adapters.test_supplier_chat_e2e import S2_GROUP, SAM
 from tests.fakes.telegram import FakeTelegram
 from tests.shop import PO
 
 harness, serve = slack_fixtures.harness, slack_fixtures.serve  # the Slack end-to-end harness
+loop = supplier_e2e.loop  # both platforms, one app: the supplier loop's harness
 
 APPROVALS = "C-APPROVALS"
 OTHER_TEAM = "T0OTHER"
@@ -196,3 +200,77 @@ def _refusal(call: Callable[[], object]) -> str:
 
 def _no_migration(old: str, new: str) -> None:
     raise AssertionError(f"no migration expected: {old} → {new}")
+
+
+# --- a supplier sees and acts on its own POs only ------------------------------------------
+# Already proven elsewhere: `require_own_po` in the core
+# (tests/integration/test_supplier_flow.py::
+#  test_another_supplier_is_told_the_po_does_not_exist_and_is_audited),
+# `/po <other number> pdf` over Telegram
+# (tests/adapters/test_po_document_telegram.py::test_another_supplier_cannot_get_the_pdf),
+# someone of another supplier inside a supplier's group
+# (tests/integration/test_invites.py::test_someone_of_another_supplier_never_acts_for_this_one).
+
+MISSING = "PO20991231-999"
+
+
+def _said_to(loop: supplier_e2e.Loop, chat: int) -> list[str]:
+    return [
+        str(c.params.get("text", ""))
+        for c in loop.tg.calls("sendMessage")
+        if c.params.get("chat_id") == chat
+    ]
+
+
+def _answers(loop: supplier_e2e.Loop) -> list[str]:
+    """What the presser was told (a callback alert or a message in S2's group)."""
+    alerts = [str(c.params.get("text", "")) for c in loop.tg.calls("answerCallbackQuery")]
+    return [text for text in alerts + _said_to(loop, S2_GROUP) if PO in text or MISSING in text]
+
+
+def test_a_forged_button_with_another_suppliers_po_is_answered_as_missing(
+    loop: supplier_e2e.Loop,
+) -> None:
+    supplier_e2e._approved_and_sent(loop)  # PO is S1's, sent to S1's group
+    before = loop.po()
+    loop.tg.clear()
+    for number in (PO, MISSING):  # S2's person, in S2's own group, forging S1's number
+        forged = f"{CALLBACK_CODES[CONFIRM]}|{number}"
+        assert len(forged.encode()) <= 64  # fits Telegram's callback data
+        loop.tap(SAM, S2_GROUP, {"message_id": 1}, CONFIRM, number)
+        wait_for(lambda n=number: any(r.entity_id == n for r in _refused(loop)))
+    assert [(r.actor_id, r.entity_id) for r in _refused(loop)] == [
+        (loop.shop.ids["sam"], PO),
+        (loop.shop.ids["sam"], MISSING),
+    ]
+    after = loop.po()
+    assert (after.status, after.version) == ("sent", before.version)  # nothing changed
+    said = wait_for(lambda: _answers(loop) if len(_answers(loop)) >= 2 else None)
+    theirs, missing = said[:2]
+    assert theirs.replace(PO, "#") == missing.replace(MISSING, "#")  # same words as a missing PO
+    assert f"找不到採購單 {PO}" in theirs
+
+
+def test_po_commands_for_another_suppliers_number_are_answered_as_missing(
+    loop: supplier_e2e.Loop,
+) -> None:
+    supplier_e2e._approved_and_sent(loop)
+    before = loop.po()
+    loop.tg.clear()
+    commands = (f"/po {PO}", f"/po {MISSING}", f"/po {PO} pdf", f"/po {PO} png")
+    for count, text in enumerate(commands, start=1):  # one at a time: answers in order
+        loop._post(loop.tg.message_update(S2_GROUP, SAM, text, queue=False))
+        wait_for(lambda n=count: len(_said_to(loop, S2_GROUP)) >= n)
+    theirs, missing, pdf, png = _said_to(loop, S2_GROUP)
+    assert theirs.replace(PO, "#") == missing.replace(MISSING, "#") == pdf.replace(PO, "#")
+    assert png == pdf
+    assert f"找不到採購單 {PO}" in theirs
+    assert loop.tg.calls("sendDocument") == loop.tg.calls("sendPhoto") == []
+    assert all(not c.params.get("reply_markup") for c in loop.tg.calls("sendMessage"))
+    assert [r.entity_id for r in _refused(loop)] == [PO, MISSING, PO, PO]
+    after = loop.po()
+    assert (after.status, after.version) == (before.status, before.version)
+
+
+def _refused(loop: supplier_e2e.Loop) -> list[AuditEvent]:
+    return loop.shop.audit("refused.po_not_found")
