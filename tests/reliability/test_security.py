@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from adapters.chat import Card, DeliveryError
@@ -28,10 +29,12 @@ from bot import cards, redact
 from bot.cli import app as cli_app
 from bot.ids import CALLBACK_CODES, CONFIRM
 from bot.settings import Settings, load_settings
-from core.models import AuditEvent
+from core.invites import create_invite
+from core.models import AuditEvent, BindCode, ChatBinding, Supplier, utcnow
 from core.workflow import submit_for_approval
 from tests.adapters import conftest as slack_fixtures
 from tests.adapters import test_supplier_chat_e2e as supplier_e2e
+from tests.adapters import test_telegram_app as tg_app
 from tests.adapters.conftest import SECRET as SLACK_SIGNING_SECRET
 from tests.adapters.conftest import Harness, wait_for
 from tests.adapters.test_supplier_chat_e2e import S2_GROUP, SAM
@@ -40,6 +43,7 @@ from tests.shop import PO
 
 harness, serve = slack_fixtures.harness, slack_fixtures.serve  # the Slack end-to-end harness
 loop = supplier_e2e.loop  # both platforms, one app: the supplier loop's harness
+telegram = tg_app.telegram  # the Telegram webhook served by uvicorn
 
 APPROVALS = "C-APPROVALS"
 OTHER_TEAM = "T0OTHER"
@@ -274,3 +278,36 @@ def test_po_commands_for_another_suppliers_number_are_answered_as_missing(
 
 def _refused(loop: supplier_e2e.Loop) -> list[AuditEvent]:
     return loop.shop.audit("refused.po_not_found")
+
+
+# --- bind codes: single use, and guessing is rate limited ----------------------------------
+# Proven in the core (tests/integration/test_invites.py): a code binds once, a used code is
+# refused like a wrong one (test_a_valid_code_binds_the_chat_once), two groups racing for
+# one code get one binding (test_two_groups_racing_for_one_code_get_one_binding), five
+# refusals make a chat wait an hour (test_a_chat_guessing_codes_waits_an_hour), per chat
+# (test_the_limit_is_per_chat); over Telegram, a reused code
+# (tests/adapters/test_telegram_app.py::test_bind_with_a_valid_then_a_reused_code).
+# Here: guessing over the real Telegram webhook, until even a valid code is not looked at.
+
+
+def test_guessing_bind_codes_in_a_group_is_stopped_and_audited(
+    telegram: tg_app.Telegram,
+) -> None:
+    tg, group = telegram, -4242
+    with tg.shop.store.unit_of_work() as session:
+        s1 = session.scalars(select(Supplier).where(Supplier.code == "S1")).one()
+        code = create_invite(session, None, purpose="supplier", supplier_id=s1.id, now=utcnow())
+    for guess in range(5):
+        tg.say(5001, group, f"/bind WRNG-{guess}AAA")
+        wait_for(lambda n=guess: len(tg.messages(group)) > n)
+    tg.say(5001, group, f"/bind {code}")  # the right code, too late: not even checked
+    wait_for(lambda: len(tg.messages(group)) > 5)
+    told = [str(m.get("text", "")) for m in tg.messages(group)]
+    assert all("綁定碼無效" in text for text in told[:5])
+    assert "次數過多" in told[5]
+    assert tg.shop.rows(ChatBinding, ChatBinding.chat_id == str(group)) == []
+    assert len(tg.audit("refused.bind_code_invalid")) == 5
+    assert len(tg.audit("refused.bind_rate_limited")) == 1
+    with tg.shop.store.read() as session:
+        [invite] = session.scalars(select(BindCode)).all()
+        assert invite.used_at is None  # still good for the real supplier's group
