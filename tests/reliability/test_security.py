@@ -9,6 +9,7 @@ Gathered here, or pointed to where an existing test already proves it:
 - Configured secrets never appear in logs, error replies or exceptions (here; bot/redact.py).
 """
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -19,18 +20,21 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
+from telegram import Bot
 from typer.testing import CliRunner
 
 from adapters.chat import Card, DeliveryError
 from adapters.slack import SlackChat, SlackConfig, web_client
 from adapters.telegram import TelegramConfig
 from adapters.telegram_delivery import TelegramChat
-from bot import cards, redact
+from bot import cards
+from bot.app import App
 from bot.cli import app as cli_app
 from bot.ids import CALLBACK_CODES, CONFIRM
 from bot.settings import Settings, load_settings
 from core.invites import create_invite
 from core.models import AuditEvent, BindCode, ChatBinding, Supplier, utcnow
+from core.store import Store
 from core.workflow import submit_for_approval
 from tests.adapters import conftest as slack_fixtures
 from tests.adapters import test_supplier_chat_e2e as supplier_e2e
@@ -157,12 +161,17 @@ def test_a_settings_error_names_no_secret(
 def test_telegram_requests_and_errors_log_no_token(
     configured: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """httpx logs every request URL at INFO, and PTB's URL holds the bot token."""
+    """httpx logs every request URL at INFO, and PTB's URL holds the bot token; PTB logs
+    each call's parameters at DEBUG, setWebhook's secret_token among them."""
     _listen(caplog)
-    redact.install(configured)
+    App(configured, Store.connect(configured.database_url))  # building the app redacts
     token = SECRETS["REPLENISH_TELEGRAM__BOT_TOKEN"]
+    webhook_secret = SECRETS["REPLENISH_TELEGRAM__WEBHOOK_SECRET"]
     card = Card(title="PO-SECRET-TEST", text="hello")
     with FakeTelegram(token=token) as fake:
+        bot = Bot(token, base_url=fake.base_url)
+        asyncio.run(bot.set_webhook("https://shop.example/telegram", secret_token=webhook_secret))
+        assert fake.webhook["secret_token"] == webhook_secret  # it was sent, not logged
         fake.add_chat(-1001, title="buyers")
         chat = TelegramChat(TelegramConfig(token, api_base_url=fake.base_url), _no_migration)
         fake.fail_next("sendMessage", status=403, description="Forbidden: bot was kicked")
