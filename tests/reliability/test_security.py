@@ -191,11 +191,11 @@ def test_slack_bad_signatures_and_delivery_errors_log_no_secret(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     _listen(caplog)
-    h = harness
-    secrets = [h.fake.token, SLACK_SIGNING_SECRET]
+    h, token = harness, str(harness.fake.token)
+    secrets = [token, SLACK_SIGNING_SECRET]
     assert h.post(b"command=%2Freplenish&text=help", signed=False).status_code == 401
     assert h.post(b"command=%2Freplenish&text=help", tamper=True).status_code == 401
-    chat = SlackChat(web_client(SlackConfig(h.fake.token, api_base_url=h.fake.base_url)))
+    chat = SlackChat(web_client(SlackConfig(token, api_base_url=h.fake.base_url)))
     with pytest.raises(DeliveryError) as missing:
         chat.post("", Card(title="nowhere"))
     assert _leaks(f"{missing.value}\n{missing.value!r}", secrets) == []
