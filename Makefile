@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/plan_speed.py
 	$(BIN)/python benchmarks/kpi_speed.py
 	$(BIN)/python benchmarks/decision_quality.py
+	$(BIN)/python benchmarks/ingest_speed.py
 
 soak: $(STAMP)
 	$(BIN)/python -m pytest -m slow
