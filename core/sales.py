@@ -31,6 +31,7 @@ _STAGE_COLUMNS = (
     "price",
 )
 _CHUNK = 50_000
+SALES_LOCK_KEY = 0x72706C6E73616C65  # "rplnsale": pg_advisory_xact_lock of sales writers
 
 
 def _stage_table() -> sa.Table:
@@ -45,6 +46,14 @@ def _stage_table() -> sa.Table:
     )
 
 
+def lock_sales(connection: sa.Connection) -> None:
+    """One sales writer at a time, until commit. SalesDay is rebuilt by delete-and-insert of
+    whole days: two PostgreSQL transactions rebuilding one day at once collide on its unique
+    key (or deadlock on new lines). SQLite already lets one writer in at a time."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(SALES_LOCK_KEY)))
+
+
 def write_sales(
     session: Session, rows: pd.DataFrame, _context: Any, tz: ZoneInfo
 ) -> tuple[int, int]:
@@ -52,6 +61,7 @@ def write_sales(
         return 0, 0
     frame = _line_frame(rows, tz)
     connection = session.connection()
+    lock_sales(connection)
     stage = _stage_table()
     # Created inside the transaction: a failure rolls the table back with everything else,
     # and dropping it then would only hide the error (PostgreSQL refuses any statement).

@@ -27,7 +27,7 @@ from core.fields import Problem
 from core.imports import import_in_session
 from core.ingest import Kind
 from core.models import SalesLine, Sku
-from core.sales import rebuild_sales_days
+from core.sales import lock_sales, rebuild_sales_days
 from core.shop_events import (
     EventKind,
     OrderEvent,
@@ -48,6 +48,7 @@ def apply_order_event(
     """Apply one event; see the module docstring."""
     key = order_key(event.source, event.order_id)
     result = OrderResult()
+    lock_sales(session.connection())  # before its first delete: the import locks likewise
     if event.kind is EventKind.REFUND:
         apply_refund(session, event, key, result)
     else:
